@@ -1,0 +1,21 @@
+import type { Store } from './storage.js';
+
+/** What every accounts operation is given: the storage, the time, and the session lifetime. */
+export interface AccountsContext {
+  store: Store;
+  /** Milliseconds since the epoch; a parameter so tests can move time. */
+  now: () => number;
+  sessionTtlMs: number;
+}
+
+/** Who is asking: recorded on the session a login opens, shown back in the session list. */
+export interface ClientInfo {
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/** The answer to a signup or login: the account and the token of the new session. */
+export interface SignedIn {
+  user: { id: number; email: string };
+  token: string;
+}

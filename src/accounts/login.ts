@@ -1,0 +1,38 @@
+import { dummyPasswordHash, hashPassword, needsRehash, verifyPassword } from '../crypto/passwords.js';
+import type { AccountsContext, ClientInfo, SignedIn } from './context.js';
+import { normalizeEmail } from './email.js';
+import { AccountError } from './errors.js';
+import { isImpossiblePassword, normalizePassword } from './password-policy.js';
+import { createSession } from './sessions.js';
+import type { UserRecord } from './storage.js';
+
+export interface LoginInput {
+  email: unknown;
+  password: unknown;
+}
+
+/**
+ * Checks the password and opens a new session; earlier sessions stay valid. Unknown email and wrong
+ * password are the same error at the same cost. A deactivated account is told apart only to someone who
+ * knows its password.
+ */
+export async function login(ctx: AccountsContext, input: LoginInput, client: ClientInfo): Promise<SignedIn> {
+  if (isImpossiblePassword(input.password)) throw new AccountError('invalid_credentials');
+  const password = normalizePassword(input.password as string);
+  const email = normalizeEmail(input.email);
+  const user = email === undefined ? undefined : await ctx.store.users.findUserByEmail(email);
+
+  const verified = await verifyPassword(user?.passwordHash ?? (await dummyPasswordHash()), password);
+  if (!user || !verified) throw new AccountError('invalid_credentials');
+  if (!user.isActive) throw new AccountError('account_deactivated');
+
+  await upgradeHashIfNeeded(ctx, user, password);
+  const { token } = await createSession(ctx, ctx.store, user.id, client);
+  return { user: { id: user.id, email: user.email }, token };
+}
+
+/** Rehashes with today's argon2id parameters; the password is known to be right only at this moment. */
+async function upgradeHashIfNeeded(ctx: AccountsContext, user: UserRecord, password: string): Promise<void> {
+  if (!needsRehash(user.passwordHash)) return;
+  await ctx.store.users.updatePasswordHash(user.id, await hashPassword(password));
+}

@@ -1,0 +1,144 @@
+import cors from '@fastify/cors';
+import formbody from '@fastify/formbody';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { AccountsContext } from './accounts/context.js';
+import type { Config } from './config.js';
+import { envelope, toHttpAnswer } from './http/error-mapper.js';
+import { MESSAGES } from './http/messages.js';
+import { rejectOtherMethods } from './http/method-not-allowed.js';
+import { opsRoutes } from './http/ops.routes.js';
+import { usersRoutes } from './http/users.routes.js';
+import { openDatabase } from './store/database.js';
+import { migrateToLatest } from './store/migrate.js';
+import { KyselyStore } from './store/store.js';
+
+export interface AppOptions {
+  /** The clock, for tests that move time; defaults to Date.now. */
+  now?: () => number;
+  /** Log destination override (tests capture logs); defaults to stdout. */
+  logStream?: NodeJS.WritableStream;
+}
+
+/**
+ * Builds Ras without listening: opens the database, runs migrations, registers plugins and routes.
+ * `server.ts` listens; tests call this and use `inject()`. Closing the app closes the database.
+ */
+export async function buildApp(config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
+  const database = openDatabase(config.databaseUrl, { poolMax: config.databasePoolMax });
+  try {
+    await migrateToLatest(database.db);
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  const store = new KyselyStore(database.db);
+  const ctx: AccountsContext = { store, now: options.now ?? Date.now, sessionTtlMs: config.sessionTtlMs };
+
+  const app = Fastify(serverOptions(config, options)).withTypeProvider<TypeBoxTypeProvider>();
+  app.addHook('onClose', () => database.close());
+
+  await registerPlugins(app, config);
+  registerAnswers(app);
+  await app.register(usersRoutes, { ctx });
+  await app.register(opsRoutes, { store });
+  registerMethodNotAllowed(app, config.corsOrigins.length > 0);
+  return app;
+}
+
+function serverOptions(config: Config, options: AppOptions): FastifyServerOptions {
+  return {
+    logger: {
+      level: config.logLevel,
+      ...(options.logStream ? { stream: options.logStream } : {}),
+      redact: {
+        paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.token', '*.auth_token'],
+        censor: '[redacted]',
+      },
+      serializers: {
+        // The path only: a client that puts a token in the query string must not get it logged.
+        req: (req: { method: string; url: string; ip?: string; id: string }) => ({
+          method: req.method,
+          path: req.url.split('?')[0],
+          ip: req.ip,
+        }),
+      },
+    },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 100 },
+    bodyLimit: config.bodyLimit,
+    // Fastify accepts a hop count at run time (lib/request.js); its type declarations leave it out.
+    trustProxy: config.trustProxy as FastifyServerOptions['trustProxy'],
+    // Slow clients cannot pin sockets: a whole request must arrive within 10 s, headers within 5 s.
+    requestTimeout: 10_000,
+    connectionTimeout: 5_000,
+    keepAliveTimeout: 5_000,
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+  };
+}
+
+async function registerPlugins(app: FastifyInstance, config: Config): Promise<void> {
+  // Only JSON and forms: the seed's DRF service parsed both; anything else is a 415.
+  app.removeContentTypeParser('text/plain');
+  await app.register(formbody, { bodyLimit: config.bodyLimit });
+  if (config.corsOrigins.length > 0) {
+    await app.register(cors, {
+      origin: config.corsOrigins,
+      methods: ['GET', 'POST', 'DELETE'],
+      allowedHeaders: ['Authorization', 'Content-Type'],
+      maxAge: 600,
+    });
+  }
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Ras accounts API',
+        version: '1.0.0',
+        description: 'Email-and-password accounts with token authentication, wire-compatible with the seed API.',
+      },
+      components: {
+        securitySchemes: {
+          token: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'Authorization',
+            description: '`Token <auth_token>` (or `Bearer <auth_token>`)',
+          },
+        },
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+}
+
+/** Headers every answer carries, and the contract's envelope for every error and unknown route. */
+function registerAnswers(app: FastifyInstance): void {
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-content-type-options', 'nosniff');
+    if (request.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
+  });
+
+  app.setErrorHandler(async (error, request, reply) => {
+    const answer = toHttpAnswer(error);
+    if (answer.status >= 500) request.log.error({ err: error }, 'request failed');
+    return reply
+      .code(answer.status)
+      .headers(answer.headers ?? {})
+      .send(answer.body);
+  });
+
+  app.setNotFoundHandler(async (_request, reply) => reply.code(404).send(envelope(404, MESSAGES.routeNotFound)));
+}
+
+function registerMethodNotAllowed(app: FastifyInstance, corsEnabled: boolean): void {
+  const routes: [string, ('GET' | 'POST' | 'DELETE')[]][] = [
+    ['/api/v1/users/signup/', ['POST']],
+    ['/api/v1/users/login/', ['POST']],
+    ['/api/v1/users/:userid/', ['GET']],
+    ['/api/v1/users/:userid/logout/', ['POST']],
+  ];
+  for (const [url, allowed] of routes) rejectOtherMethods(app, url, allowed, { corsEnabled });
+}

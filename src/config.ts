@@ -1,0 +1,111 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { parseDatabaseUrl } from './store/database.js';
+
+/** Every environment variable Ras reads, with its default and meaning. Nothing else reads process.env. */
+const EnvSchema = Type.Object({
+  HOST: Type.String({ default: '127.0.0.1', minLength: 1, description: 'Address to listen on' }),
+  PORT: Type.Integer({ default: 8000, minimum: 0, maximum: 65535, description: 'TCP port to listen on' }),
+  DATABASE_URL: Type.String({
+    default: 'sqlite:./data/ras.db',
+    description: 'sqlite:<path>, sqlite::memory:, or postgres://user:pass@host:port/db',
+  }),
+  DATABASE_POOL_MAX: Type.Integer({ default: 10, minimum: 1, maximum: 1000, description: 'PostgreSQL pool size' }),
+  TOKEN_TTL: Type.Integer({
+    default: 30 * 24 * 3600,
+    minimum: 60,
+    description: 'Absolute session lifetime, in seconds (default 30 days)',
+  }),
+  BODY_LIMIT: Type.Integer({
+    default: 1024 * 1024,
+    minimum: 1024,
+    maximum: 64 * 1024 * 1024,
+    description: 'Largest request body, in bytes',
+  }),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
+    { default: 'info', description: 'pino log level' },
+  ),
+  CORS_ORIGINS: Type.String({
+    default: '',
+    description: 'Comma-separated origins allowed to call the API from a browser; empty: no CORS headers',
+  }),
+  TRUST_PROXY: Type.String({
+    default: '',
+    description: 'Empty: client address is the socket peer. Otherwise Fastify trustProxy: true, a hop count, or addresses/CIDRs',
+  }),
+});
+
+type Env = Static<typeof EnvSchema>;
+
+export interface Config {
+  host: string;
+  port: number;
+  databaseUrl: string;
+  databasePoolMax: number;
+  sessionTtlMs: number;
+  bodyLimit: number;
+  logLevel: string;
+  corsOrigins: string[];
+  trustProxy: boolean | number | string[];
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads the configuration from the environment; throws a `ConfigError` listing every bad variable. */
+export function loadConfig(environment: Record<string, string | undefined> = process.env): Config {
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(EnvSchema.properties)) {
+    const value = environment[key];
+    if (value !== undefined && value !== '') raw[key] = value.trim();
+  }
+  const env = Value.Convert(EnvSchema, Value.Default(EnvSchema, raw)) as Env;
+  const problems = [...Value.Errors(EnvSchema, env)].map(
+    (e) => `${e.path.slice(1)}=${JSON.stringify(raw[e.path.slice(1)])}: ${e.message}`,
+  );
+  const corsOrigins = parseCorsOrigins(env.CORS_ORIGINS, problems);
+  try {
+    parseDatabaseUrl(env.DATABASE_URL);
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    host: env.HOST,
+    port: env.PORT,
+    databaseUrl: env.DATABASE_URL,
+    databasePoolMax: env.DATABASE_POOL_MAX,
+    sessionTtlMs: env.TOKEN_TTL * 1000,
+    bodyLimit: env.BODY_LIMIT,
+    logLevel: env.LOG_LEVEL,
+    corsOrigins,
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
+  };
+}
+
+function parseCorsOrigins(value: string, problems: string[]): string[] {
+  const origins = value
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  for (const origin of origins) {
+    // A wildcard would let any site read tokens with the Authorization header; only exact origins.
+    if (origin === '*' || !/^https?:\/\/[^/\s]+$/.test(origin)) {
+      problems.push(`CORS_ORIGINS: ${JSON.stringify(origin)} is not an origin like https://app.example.com`);
+    }
+  }
+  return origins;
+}
+
+function parseTrustProxy(value: string): boolean | number | string[] {
+  if (value === '' || value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value.split(',').map((a) => a.trim());
+}

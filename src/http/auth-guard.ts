@@ -1,0 +1,66 @@
+import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+import type { AccountsContext } from '../accounts/context.js';
+import { AccountError } from '../accounts/errors.js';
+import { validateSessionToken } from '../accounts/sessions.js';
+import type { ActiveSession } from '../accounts/storage.js';
+
+export interface Authenticated {
+  session: ActiveSession;
+  /** The token as presented; the seed's GET answers it back. */
+  token: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    auth?: Authenticated;
+  }
+}
+
+const SCHEMES = new Set(['token', 'bearer']);
+
+/**
+ * The token from `Authorization: Token <t>` or `Bearer <t>` (scheme case-insensitive). Like DRF, a missing
+ * header or another scheme means "no credentials"; a matching scheme with a malformed value is an invalid
+ * token. Tokens are read from this header only, never the query string, a cookie or the body.
+ */
+export function readBearerToken(header: string | undefined): string {
+  const parts = header?.trim().split(/\s+/) ?? [];
+  const scheme = parts[0];
+  if (scheme === undefined || !SCHEMES.has(scheme.toLowerCase())) throw new AccountError('credentials_missing');
+  const token = parts[1];
+  if (parts.length !== 2 || token === undefined) throw new AccountError('token_invalid');
+  return token;
+}
+
+/** The path's user id as a number, or 404 `Not found.` when it is not a positive integer. */
+export function readUserId(request: FastifyRequest): number {
+  const raw = (request.params as { userid?: string }).userid ?? '';
+  const id = /^\d+$/.test(raw) ? Number(raw) : 0;
+  if (!(id >= 1)) throw new AccountError('user_not_found');
+  return id;
+}
+
+/**
+ * Guards every `/users/{userid}/…` route, before the body is parsed: the id must be a positive integer
+ * (404), a valid token must be presented (401), and it must belong to that id (403). Nothing of another
+ * account is ever read: the check compares the session's own user id with the path.
+ */
+export function requireOwnSession(ctx: AccountsContext): onRequestAsyncHookHandler {
+  return async function ownSession(request) {
+    const userId = readUserId(request);
+    const token = readBearerToken(request.headers.authorization);
+    const session = await validateSessionToken(ctx, token);
+    if (!session) throw new AccountError('token_invalid');
+    if (session.userId !== userId) {
+      request.log.info({ event: 'auth.forbidden', userId: session.userId, requestedId: userId }, 'foreign user id');
+      throw new AccountError('permission_denied');
+    }
+    request.auth = { session, token };
+  };
+}
+
+/** The authenticated session of a guarded route. */
+export function authOf(request: FastifyRequest): Authenticated {
+  if (!request.auth) throw new Error('route is missing the requireOwnSession guard');
+  return request.auth;
+}

@@ -1,0 +1,80 @@
+import { STATUS_CODES } from 'node:http';
+import type { FastifyError } from 'fastify';
+import { AccountError, type AccountErrorCode } from '../accounts/errors.js';
+import { isDatabaseUnavailable } from '../store/database.js';
+import { MESSAGES, SEED } from './messages.js';
+
+/** A status, the body to send and any headers it needs. */
+export interface HttpAnswer {
+  status: number;
+  body: Record<string, unknown>;
+  headers?: Record<string, string>;
+}
+
+/** `{"status_code": N, "message": "..."}` */
+export function envelope(status: number, message: string): { status_code: number; message: string } {
+  return { status_code: status, message };
+}
+
+// DRF sends this on every 401 of TokenAuthentication; clients may read it to know which scheme to use.
+const WWW_AUTHENTICATE = { 'www-authenticate': 'Token' };
+
+const ACCOUNT_ERRORS: Record<AccountErrorCode, (error: AccountError) => HttpAnswer> = {
+  email_invalid: () => ({ status: 401, body: envelope(401, SEED.emailInvalid) }),
+  email_taken: () => ({ status: 401, body: envelope(401, SEED.emailTaken) }),
+  password_refused: (e) => ({ status: 400, body: envelope(400, e.reason ?? MESSAGES.badRequest) }),
+  invalid_credentials: () => ({ status: 400, body: envelope(400, SEED.invalidCredentials) }),
+  account_deactivated: () => ({ status: 404, body: envelope(404, SEED.deactivated) }),
+  credentials_missing: () => ({ status: 401, body: { detail: SEED.credentialsMissing }, headers: WWW_AUTHENTICATE }),
+  token_invalid: () => ({ status: 401, body: { message: SEED.invalidToken }, headers: WWW_AUTHENTICATE }),
+  permission_denied: () => ({ status: 403, body: { detail: SEED.permissionDenied } }),
+  user_not_found: () => ({ status: 404, body: { detail: SEED.notFoundDetail } }),
+  session_not_found: () => ({ status: 404, body: envelope(404, MESSAGES.notFound) }),
+  throttled: (e) => ({
+    status: 429,
+    body: envelope(429, MESSAGES.throttled),
+    headers: { 'retry-after': String(e.retryAfterSeconds ?? 60) },
+  }),
+  unavailable: () => ({ status: 503, body: envelope(503, MESSAGES.unavailable) }),
+};
+
+const FASTIFY_ERRORS: Record<string, HttpAnswer> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, body: envelope(413, MESSAGES.bodyTooLarge) },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, body: envelope(415, MESSAGES.unsupportedMediaType) },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, body: envelope(400, MESSAGES.badRequest) },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, body: envelope(400, MESSAGES.malformedJson) },
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, body: envelope(400, MESSAGES.malformedJson) },
+};
+
+/**
+ * The one place that knows status codes: any error thrown while serving a request becomes the contract's
+ * answer. A 5xx body says nothing internal (no message, stack, SQL or path).
+ */
+export function toHttpAnswer(error: unknown): HttpAnswer {
+  if (error instanceof AccountError) return ACCOUNT_ERRORS[error.code](error);
+  if (isDatabaseUnavailable(error)) return ACCOUNT_ERRORS.unavailable(new AccountError('unavailable'));
+
+  const fastifyError = error as Partial<FastifyError>;
+  if (fastifyError.validation) return { status: 400, body: envelope(400, validationMessage(fastifyError)) };
+  const known = fastifyError.code ? FASTIFY_ERRORS[fastifyError.code] : undefined;
+  if (known) return known;
+  if (error instanceof SyntaxError) return { status: 400, body: envelope(400, MESSAGES.malformedJson) };
+
+  const status = fastifyError.statusCode ?? 500;
+  if (status >= 400 && status < 500) return { status, body: envelope(status, clientErrorMessage(fastifyError, status)) };
+  return { status: 500, body: envelope(500, MESSAGES.internal) };
+}
+
+/** "email is required" for a missing field; otherwise Fastify's description of the first problem. */
+function validationMessage(error: Partial<FastifyError>): string {
+  const first = error.validation?.[0];
+  const missing = (first?.params as { missingProperty?: unknown } | undefined)?.missingProperty;
+  if (first?.keyword === 'required' && typeof missing === 'string') return `${missing} is required`;
+  if (error.validationContext === 'body' && first?.keyword === 'type') return 'request body must be a JSON object';
+  return `invalid request ${error.validationContext ?? ''}`.trim();
+}
+
+function clientErrorMessage(error: Partial<FastifyError>, status: number): string {
+  if (/prototype/i.test(error.message ?? '')) return 'request body contains a forbidden key';
+  return (STATUS_CODES[status] ?? MESSAGES.badRequest).toLowerCase();
+}

@@ -1,0 +1,54 @@
+import { type TSchema, Type } from '@sinclair/typebox';
+
+/**
+ * Request and response schemas. Fastify validates and serializes with them and @fastify/swagger documents
+ * them, so a route's contract is written once. Credentials are declared without a type on purpose: a
+ * non-string email must reach the handler to get the seed's 401, not a generic validation 400.
+ */
+export const Credentials = Type.Object(
+  {
+    email: Type.Unknown({ description: 'Email address (string)', examples: ['user@user.com'] }),
+    password: Type.Unknown({ description: 'Password (string, 8 to 1024 characters)', examples: ['correct horse battery'] }),
+  },
+  { additionalProperties: true },
+);
+
+export const UserIdParams = Type.Object({
+  userid: Type.String({ description: "The account's numeric id" }),
+});
+
+/** `{"status_code": N, "message": "..."}`: the seed's envelope, used by every error Ras adds too. */
+export function envelopeOf(description: string) {
+  return Type.Object({ status_code: Type.Integer(), message: Type.String() }, { description });
+}
+
+export const Envelope = envelopeOf('Status and message');
+
+export const Detail = Type.Object({ detail: Type.String() });
+export const MessageOnly = Type.Object({ message: Type.String() });
+
+const AuthResult = Type.Object({
+  id: Type.Integer(),
+  email: Type.String(),
+  auth_token: Type.String({ description: 'Send as `Authorization: Token <auth_token>`' }),
+});
+
+export const SignedInResponse = Type.Object({
+  status_code: Type.Integer(),
+  message: Type.String(),
+  result: AuthResult,
+});
+
+export const UserResponse = AuthResult;
+
+/** The 401/403/404 answers every authenticated route gives, as the seed's DRF service gave them. */
+export const authErrors: Record<number, TSchema> = {
+  401: Type.Union([Detail, MessageOnly], {
+    description: 'No credentials (`detail`), or an unknown, expired or revoked token (`message: Invalid Token`)',
+  }),
+  403: Type.Object({ detail: Type.String() }, { description: 'A valid token for another account, or an unknown id' }),
+  404: Type.Union([Detail, Envelope], { description: 'The user id is not a positive integer' }),
+  503: Envelope,
+};
+
+export const tokenSecurity = [{ token: [] }];

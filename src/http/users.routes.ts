@@ -1,0 +1,115 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import type { AccountsContext } from '../accounts/context.js';
+import { AccountError } from '../accounts/errors.js';
+import { login } from '../accounts/login.js';
+import { invalidateSessionToken } from '../accounts/sessions.js';
+import { signup } from '../accounts/signup.js';
+import { authOf, requireOwnSession } from './auth-guard.js';
+import { clientOf } from './client.js';
+import { SEED } from './messages.js';
+import {
+  authErrors,
+  Credentials,
+  Envelope,
+  envelopeOf,
+  SignedInResponse,
+  tokenSecurity,
+  UserIdParams,
+  UserResponse,
+} from './schemas.js';
+
+/** The seed's four routes: signup, login, retrieve the logged-in user, logout. */
+export const usersRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext }> = async (app, { ctx }) => {
+  const ownSession = requireOwnSession(ctx);
+
+  app.post(
+    '/api/v1/users/signup/',
+    {
+      schema: {
+        tags: ['users'],
+        summary: 'Create an account and its first session',
+        body: Credentials,
+        response: {
+          201: SignedInResponse,
+          400: Envelope,
+          401: envelopeOf('Invalid email, or email already taken'),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { user, token } = await signup(ctx, request.body, clientOf(request));
+      request.log.info({ event: 'signup', userId: user.id }, 'account created');
+      return reply.code(201).send({ status_code: 201, message: SEED.signedUp, result: { ...user, auth_token: token } });
+    },
+  );
+
+  app.post(
+    '/api/v1/users/login/',
+    {
+      schema: {
+        tags: ['users'],
+        summary: 'Open a new session with email and password',
+        description: 'Every login opens a new session with its own token; earlier sessions stay valid.',
+        body: Credentials,
+        response: { 200: SignedInResponse, 400: Envelope, 404: Envelope, 429: Envelope },
+      },
+    },
+    async (request) => {
+      const { user, token } = await withFailureLog(request, 'login', () =>
+        login(ctx, request.body, clientOf(request)),
+      );
+      request.log.info({ event: 'login.success', userId: user.id }, 'login succeeded');
+      return { status_code: 200, message: SEED.loggedIn, result: { ...user, auth_token: token } };
+    },
+  );
+
+  app.get(
+    '/api/v1/users/:userid/',
+    {
+      onRequest: ownSession,
+      schema: {
+        tags: ['users'],
+        summary: 'The logged-in user',
+        security: tokenSecurity,
+        params: UserIdParams,
+        response: { 200: UserResponse, ...authErrors },
+      },
+    },
+    async (request) => {
+      const { session, token } = authOf(request);
+      return { id: session.userId, email: session.email, auth_token: token };
+    },
+  );
+
+  app.post(
+    '/api/v1/users/:userid/logout/',
+    {
+      onRequest: ownSession,
+      schema: {
+        tags: ['users'],
+        summary: 'End the session of the presented token (only that one)',
+        security: tokenSecurity,
+        params: UserIdParams,
+        response: { 200: Envelope, ...authErrors },
+      },
+    },
+    async (request) => {
+      const { session, token } = authOf(request);
+      // Ten concurrent logouts pass the guard together; only the one whose delete took the row answers 200.
+      if (!(await invalidateSessionToken(ctx, token))) throw new AccountError('token_invalid');
+      request.log.info({ event: 'logout', userId: session.userId, sessionId: session.sessionId }, 'logged out');
+      return { status_code: 200, message: SEED.loggedOut };
+    },
+  );
+};
+
+/** Logs a refused attempt as a security event (code only: never the email's password), then rethrows. */
+async function withFailureLog<T>(request: FastifyRequest, event: string, attempt: () => Promise<T>): Promise<T> {
+  try {
+    return await attempt();
+  } catch (error) {
+    if (error instanceof AccountError) request.log.info({ event: `${event}.failure`, reason: error.code }, `${event} refused`);
+    throw error;
+  }
+}

@@ -1,0 +1,114 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import type { Tables } from './schema.js';
+
+export type DatabaseLocation =
+  | { dialect: 'sqlite'; filename: string }
+  | { dialect: 'postgres'; connectionString: string };
+
+export interface Database {
+  db: Kysely<Tables>;
+  dialect: DatabaseLocation['dialect'];
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** Connections in the PostgreSQL pool. */
+  poolMax?: number;
+  /** How long to wait for a PostgreSQL connection before the request fails with 503. */
+  connectTimeoutMs?: number;
+}
+
+/** Reads `sqlite:<path>`, `sqlite::memory:` or `postgres://…`; anything else is a configuration error. */
+export function parseDatabaseUrl(url: string): DatabaseLocation {
+  if (url.startsWith('sqlite:')) {
+    const filename = url.slice('sqlite:'.length);
+    if (filename === '') throw new Error('DATABASE_URL sqlite: needs a path, e.g. sqlite:./data/ras.db');
+    return { dialect: 'sqlite', filename };
+  }
+  if (/^postgres(ql)?:\/\//.test(url)) return { dialect: 'postgres', connectionString: url };
+  throw new Error('DATABASE_URL must start with sqlite: or postgres://');
+}
+
+export function openDatabase(url: string, options: DatabaseOptions = {}): Database {
+  const location = parseDatabaseUrl(url);
+  return location.dialect === 'sqlite' ? openSqlite(location.filename) : openPostgres(location, options);
+}
+
+function openSqlite(filename: string): Database {
+  if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
+  const sqlite = new SqliteDatabase(filename);
+  // WAL lets the CLI (another process) write while the server reads and writes; the busy timeout makes
+  // a writer wait for the lock instead of failing with SQLITE_BUSY. FULL sync: a commit survives power loss.
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('synchronous = FULL');
+  sqlite.pragma('foreign_keys = ON');
+  const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return { db, dialect: 'sqlite', close: () => db.destroy() };
+}
+
+// BIGINT (oid 20) arrives as a string by default; every BIGINT here is a millisecond time, well inside 2^53.
+const BIGINT_OID = 20;
+const pgTypes = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === BIGINT_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+function openPostgres(
+  location: { connectionString: string },
+  { poolMax = 10, connectTimeoutMs = 1000 }: DatabaseOptions,
+): Database {
+  const pool = new pg.Pool({
+    connectionString: location.connectionString,
+    max: poolMax,
+    connectionTimeoutMillis: connectTimeoutMs,
+    types: pgTypes,
+  });
+  // An idle client whose server went away emits 'error' on the pool; unhandled, it would end the process.
+  pool.on('error', () => undefined);
+  const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
+  return { db, dialect: 'postgres', close: () => db.destroy() };
+}
+
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'SQLITE_BUSY',
+  'SQLITE_CANTOPEN',
+  'SQLITE_READONLY',
+  'SQLITE_IOERR',
+  'SQLITE_FULL',
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now
+  '53300', // too_many_connections
+  '08000',
+  '08003',
+  '08006',
+  '08001',
+  '08004',
+]);
+
+/** True when the error says the database cannot be reached or written now, as opposed to a bug. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('SQLITE_READONLY'))) return true;
+  return /timeout exceeded when trying to connect|Connection terminated|connection is closed|Client has encountered a connection error/i.test(
+    error.message,
+  );
+}
+
+/** True when an insert lost to a unique index (the database decided; no read-then-write race). */
+export function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}

@@ -1,0 +1,33 @@
+import type { Generated } from 'kysely';
+
+/**
+ * The tables as Kysely sees them. Times are integer milliseconds since the epoch in both dialects
+ * (BIGINT, parsed back to numbers on PostgreSQL), so comparisons and arithmetic read the same everywhere.
+ */
+export interface UsersTable {
+  id: Generated<number>;
+  /** Trimmed, NFKC-normalized, lower-cased; unique. */
+  email: string;
+  /** An argon2id PHC string, or an imported hash upgraded at the next login. */
+  password_hash: string;
+  /** 1 or 0: SQLite has no boolean and better-sqlite3 cannot bind one. */
+  is_active: number;
+  date_joined: number;
+}
+
+export interface SessionsTable {
+  id: Generated<number>;
+  user_id: number;
+  /** SHA-256 of the token, hex. The token itself is never stored. */
+  token_hash: string;
+  created_at: number;
+  expires_at: number;
+  last_seen_at: number;
+  user_agent: string | null;
+  ip: string | null;
+}
+
+export interface Tables {
+  users: UsersTable;
+  sessions: SessionsTable;
+}

@@ -1,0 +1,52 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { NewUser, UserRecord, UserStore } from '../accounts/storage.js';
+import type { Tables, UsersTable } from './schema.js';
+
+export function toUserRecord(row: Selectable<UsersTable>): UserRecord {
+  return {
+    id: row.id,
+    email: row.email,
+    passwordHash: row.password_hash,
+    isActive: row.is_active === 1,
+    dateJoined: row.date_joined,
+  };
+}
+
+export class KyselyUserStore implements UserStore {
+  constructor(private readonly db: Kysely<Tables>) {}
+
+  async insertUser(user: NewUser): Promise<number | undefined> {
+    // ON CONFLICT DO NOTHING rather than catching the violation: on PostgreSQL a failed statement
+    // would abort the surrounding transaction.
+    const row = await this.db
+      .insertInto('users')
+      .values({ email: user.email, password_hash: user.passwordHash, is_active: 1, date_joined: user.dateJoined })
+      .onConflict((oc) => oc.column('email').doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    return row?.id;
+  }
+
+  async findUserByEmail(email: string): Promise<UserRecord | undefined> {
+    const row = await this.db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
+    return row && toUserRecord(row);
+  }
+
+  async findUserById(id: number): Promise<UserRecord | undefined> {
+    const row = await this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toUserRecord(row);
+  }
+
+  async updatePasswordHash(userId: number, passwordHash: string): Promise<void> {
+    await this.db.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', userId).execute();
+  }
+
+  async setUserActive(userId: number, active: boolean): Promise<boolean> {
+    const result = await this.db
+      .updateTable('users')
+      .set({ is_active: active ? 1 : 0 })
+      .where('id', '=', userId)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+}
