@@ -97,7 +97,8 @@ async function registerPlugins(app: FastifyInstance, config: Config): Promise<vo
       info: {
         title: 'Ras accounts API',
         version: '1.0.0',
-        description: 'Email-and-password accounts with token authentication, wire-compatible with the seed API.',
+        description:
+          'Email-and-password accounts with token authentication, wire-compatible with the seed API.',
       },
       components: {
         securitySchemes: {
@@ -130,7 +131,9 @@ function registerAnswers(app: FastifyInstance): void {
       .send(answer.body);
   });
 
-  app.setNotFoundHandler(async (_request, reply) => reply.code(404).send(envelope(404, MESSAGES.routeNotFound)));
+  app.setNotFoundHandler(async (_request, reply) =>
+    reply.code(404).send(envelope(404, MESSAGES.routeNotFound)),
+  );
 }
 
 function registerMethodNotAllowed(app: FastifyInstance, corsEnabled: boolean): void {

@@ -10,7 +10,12 @@ const EnvSchema = Type.Object({
     default: 'sqlite:./data/ras.db',
     description: 'sqlite:<path>, sqlite::memory:, or postgres://user:pass@host:port/db',
   }),
-  DATABASE_POOL_MAX: Type.Integer({ default: 10, minimum: 1, maximum: 1000, description: 'PostgreSQL pool size' }),
+  DATABASE_POOL_MAX: Type.Integer({
+    default: 10,
+    minimum: 1,
+    maximum: 1000,
+    description: 'PostgreSQL pool size',
+  }),
   TOKEN_TTL: Type.Integer({
     default: 30 * 24 * 3600,
     minimum: 60,
@@ -32,7 +37,8 @@ const EnvSchema = Type.Object({
   }),
   TRUST_PROXY: Type.String({
     default: '',
-    description: 'Empty: client address is the socket peer. Otherwise Fastify trustProxy: true, a hop count, or addresses/CIDRs',
+    description:
+      'Empty: client address is the socket peer. Otherwise Fastify trustProxy: true, a hop count, or addresses/CIDRs',
   }),
 });
 

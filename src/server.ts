@@ -1,3 +1,4 @@
+import { pathToFileURL } from 'node:url';
 import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
@@ -22,5 +23,5 @@ export async function startServer(): Promise<void> {
   await app.listen({ host: config.host, port: config.port });
 }
 
-const isEntryPoint = import.meta.url === `file://${process.argv[1]}`;
+const isEntryPoint = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
 if (isEntryPoint) await startServer();

@@ -26,9 +26,7 @@ export function normalizePassword(password: string): string {
 
 /** Counts code points, not UTF-16 units: an emoji is one character to the person typing it. */
 function characterCount(text: string): number {
-  let count = 0;
-  for (const _ of text) count++;
-  return count;
+  return Array.from(text).length;
 }
 
 /**

@@ -42,7 +42,10 @@ export async function createSession(
 }
 
 /** The live session a token opens, or `undefined` for an unknown, expired or revoked token. */
-export async function validateSessionToken(ctx: AccountsContext, token: string): Promise<ActiveSession | undefined> {
+export async function validateSessionToken(
+  ctx: AccountsContext,
+  token: string,
+): Promise<ActiveSession | undefined> {
   const now = ctx.now();
   const session = await ctx.store.sessions.findActiveSessionByTokenHash(hashToken(token), now);
   if (session && now - session.lastSeenAt >= LAST_SEEN_RESOLUTION_MS) {

@@ -14,7 +14,11 @@ export interface SignupInput {
  * Creates an account and its first session. The email must be valid, the password must pass the policy,
  * and the email must be free: the unique index decides, so of twenty concurrent signups one wins.
  */
-export async function signup(ctx: AccountsContext, input: SignupInput, client: ClientInfo): Promise<SignedIn> {
+export async function signup(
+  ctx: AccountsContext,
+  input: SignupInput,
+  client: ClientInfo,
+): Promise<SignedIn> {
   const email = normalizeEmail(input.email);
   if (email === undefined) throw new AccountError('email_invalid');
   const password = acceptNewPassword(input.password);

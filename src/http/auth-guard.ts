@@ -26,7 +26,8 @@ const SCHEMES = new Set(['token', 'bearer']);
 export function readBearerToken(header: string | undefined): string {
   const parts = header?.trim().split(/\s+/) ?? [];
   const scheme = parts[0];
-  if (scheme === undefined || !SCHEMES.has(scheme.toLowerCase())) throw new AccountError('credentials_missing');
+  if (scheme === undefined || !SCHEMES.has(scheme.toLowerCase()))
+    throw new AccountError('credentials_missing');
   const token = parts[1];
   if (parts.length !== 2 || token === undefined) throw new AccountError('token_invalid');
   return token;
@@ -52,7 +53,10 @@ export function requireOwnSession(ctx: AccountsContext): onRequestAsyncHookHandl
     const session = await validateSessionToken(ctx, token);
     if (!session) throw new AccountError('token_invalid');
     if (session.userId !== userId) {
-      request.log.info({ event: 'auth.forbidden', userId: session.userId, requestedId: userId }, 'foreign user id');
+      request.log.info(
+        { event: 'auth.forbidden', userId: session.userId, requestedId: userId },
+        'foreign user id',
+      );
       throw new AccountError('permission_denied');
     }
     request.auth = { session, token };

@@ -25,7 +25,11 @@ const ACCOUNT_ERRORS: Record<AccountErrorCode, (error: AccountError) => HttpAnsw
   password_refused: (e) => ({ status: 400, body: envelope(400, e.reason ?? MESSAGES.badRequest) }),
   invalid_credentials: () => ({ status: 400, body: envelope(400, SEED.invalidCredentials) }),
   account_deactivated: () => ({ status: 404, body: envelope(404, SEED.deactivated) }),
-  credentials_missing: () => ({ status: 401, body: { detail: SEED.credentialsMissing }, headers: WWW_AUTHENTICATE }),
+  credentials_missing: () => ({
+    status: 401,
+    body: { detail: SEED.credentialsMissing },
+    headers: WWW_AUTHENTICATE,
+  }),
   token_invalid: () => ({ status: 401, body: { message: SEED.invalidToken }, headers: WWW_AUTHENTICATE }),
   permission_denied: () => ({ status: 403, body: { detail: SEED.permissionDenied } }),
   user_not_found: () => ({ status: 404, body: { detail: SEED.notFoundDetail } }),
@@ -61,7 +65,9 @@ export function toHttpAnswer(error: unknown): HttpAnswer {
   if (error instanceof SyntaxError) return { status: 400, body: envelope(400, MESSAGES.malformedJson) };
 
   const status = fastifyError.statusCode ?? 500;
-  if (status >= 400 && status < 500) return { status, body: envelope(status, clientErrorMessage(fastifyError, status)) };
+  if (status >= 400 && status < 500) {
+    return { status, body: envelope(status, (STATUS_CODES[status] ?? MESSAGES.badRequest).toLowerCase()) };
+  }
   return { status: 500, body: envelope(500, MESSAGES.internal) };
 }
 
@@ -70,11 +76,7 @@ function validationMessage(error: Partial<FastifyError>): string {
   const first = error.validation?.[0];
   const missing = (first?.params as { missingProperty?: unknown } | undefined)?.missingProperty;
   if (first?.keyword === 'required' && typeof missing === 'string') return `${missing} is required`;
-  if (error.validationContext === 'body' && first?.keyword === 'type') return 'request body must be a JSON object';
+  if (error.validationContext === 'body' && first?.keyword === 'type')
+    return 'request body must be a JSON object';
   return `invalid request ${error.validationContext ?? ''}`.trim();
-}
-
-function clientErrorMessage(error: Partial<FastifyError>, status: number): string {
-  if (/prototype/i.test(error.message ?? '')) return 'request body contains a forbidden key';
-  return (STATUS_CODES[status] ?? MESSAGES.badRequest).toLowerCase();
 }

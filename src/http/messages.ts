@@ -24,7 +24,8 @@ export const MESSAGES = {
   methodNotAllowed: 'method not allowed',
   malformedJson: 'request body is not valid JSON',
   bodyTooLarge: 'request body is too large',
-  unsupportedMediaType: 'unsupported content type: send application/json or application/x-www-form-urlencoded',
+  unsupportedMediaType:
+    'unsupported content type: send application/json or application/x-www-form-urlencoded',
   throttled: 'too many failed attempts, please try again later',
   rateLimited: 'too many requests, please try again later',
   unavailable: 'service temporarily unavailable, please try again',

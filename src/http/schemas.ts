@@ -8,7 +8,10 @@ import { type TSchema, Type } from '@sinclair/typebox';
 export const Credentials = Type.Object(
   {
     email: Type.Unknown({ description: 'Email address (string)', examples: ['user@user.com'] }),
-    password: Type.Unknown({ description: 'Password (string, 8 to 1024 characters)', examples: ['correct horse battery'] }),
+    password: Type.Unknown({
+      description: 'Password (string, 8 to 1024 characters)',
+      examples: ['correct horse battery'],
+    }),
   },
   { additionalProperties: true },
 );
@@ -44,9 +47,13 @@ export const UserResponse = AuthResult;
 /** The 401/403/404 answers every authenticated route gives, as the seed's DRF service gave them. */
 export const authErrors: Record<number, TSchema> = {
   401: Type.Union([Detail, MessageOnly], {
-    description: 'No credentials (`detail`), or an unknown, expired or revoked token (`message: Invalid Token`)',
+    description:
+      'No credentials (`detail`), or an unknown, expired or revoked token (`message: Invalid Token`)',
   }),
-  403: Type.Object({ detail: Type.String() }, { description: 'A valid token for another account, or an unknown id' }),
+  403: Type.Object(
+    { detail: Type.String() },
+    { description: 'A valid token for another account, or an unknown id' },
+  ),
   404: Type.Union([Detail, Envelope], { description: 'The user id is not a positive integer' }),
   503: Envelope,
 };

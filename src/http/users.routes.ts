@@ -40,7 +40,9 @@ export const usersRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext }> = 
     async (request, reply) => {
       const { user, token } = await signup(ctx, request.body, clientOf(request));
       request.log.info({ event: 'signup', userId: user.id }, 'account created');
-      return reply.code(201).send({ status_code: 201, message: SEED.signedUp, result: { ...user, auth_token: token } });
+      return reply
+        .code(201)
+        .send({ status_code: 201, message: SEED.signedUp, result: { ...user, auth_token: token } });
     },
   );
 
@@ -98,18 +100,26 @@ export const usersRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext }> = 
       const { session, token } = authOf(request);
       // Ten concurrent logouts pass the guard together; only the one whose delete took the row answers 200.
       if (!(await invalidateSessionToken(ctx, token))) throw new AccountError('token_invalid');
-      request.log.info({ event: 'logout', userId: session.userId, sessionId: session.sessionId }, 'logged out');
+      request.log.info(
+        { event: 'logout', userId: session.userId, sessionId: session.sessionId },
+        'logged out',
+      );
       return { status_code: 200, message: SEED.loggedOut };
     },
   );
 };
 
 /** Logs a refused attempt as a security event (code only: never the email's password), then rethrows. */
-async function withFailureLog<T>(request: FastifyRequest, event: string, attempt: () => Promise<T>): Promise<T> {
+async function withFailureLog<T>(
+  request: FastifyRequest,
+  event: string,
+  attempt: () => Promise<T>,
+): Promise<T> {
   try {
     return await attempt();
   } catch (error) {
-    if (error instanceof AccountError) request.log.info({ event: `${event}.failure`, reason: error.code }, `${event} refused`);
+    if (error instanceof AccountError)
+      request.log.info({ event: `${event}.failure`, reason: error.code }, `${event} refused`);
     throw error;
   }
 }

@@ -6,8 +6,7 @@ import pg from 'pg';
 import type { Tables } from './schema.js';
 
 export type DatabaseLocation =
-  | { dialect: 'sqlite'; filename: string }
-  | { dialect: 'postgres'; connectionString: string };
+  { dialect: 'sqlite'; filename: string } | { dialect: 'postgres'; connectionString: string };
 
 export interface Database {
   db: Kysely<Tables>;
@@ -53,9 +52,12 @@ function openSqlite(filename: string): Database {
 
 // BIGINT (oid 20) arrives as a string by default; every BIGINT here is a millisecond time, well inside 2^53.
 const BIGINT_OID = 20;
+const parseBigint = (value: string): number => Number(value);
 const pgTypes = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === BIGINT_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+  getTypeParser: ((oid: number, format?: 'text' | 'binary'): unknown =>
+    oid === BIGINT_OID
+      ? parseBigint
+      : (pg.types.getTypeParser(oid, format) as unknown)) as typeof pg.types.getTypeParser,
 };
 
 function openPostgres(
@@ -101,7 +103,8 @@ const UNAVAILABLE_CODES = new Set([
 export function isDatabaseUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('SQLITE_READONLY'))) return true;
+  if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('SQLITE_READONLY')))
+    return true;
   return /timeout exceeded when trying to connect|Connection terminated|connection is closed|Client has encountered a connection error/i.test(
     error.message,
   );

@@ -40,7 +40,10 @@ export class KyselySessionStore implements SessionStore {
   }
 
   async deleteSessionByTokenHash(tokenHash: string): Promise<boolean> {
-    const result = await this.db.deleteFrom('sessions').where('token_hash', '=', tokenHash).executeTakeFirst();
+    const result = await this.db
+      .deleteFrom('sessions')
+      .where('token_hash', '=', tokenHash)
+      .executeTakeFirst();
     return result.numDeletedRows > 0n;
   }
 
@@ -61,7 +64,11 @@ export class KyselySessionStore implements SessionStore {
   }
 
   async deleteExpiredSessionsOfUser(userId: number, now: number): Promise<void> {
-    await this.db.deleteFrom('sessions').where('user_id', '=', userId).where('expires_at', '<=', now).execute();
+    await this.db
+      .deleteFrom('sessions')
+      .where('user_id', '=', userId)
+      .where('expires_at', '<=', now)
+      .execute();
   }
 
   async listActiveSessionsOfUser(userId: number, now: number): Promise<SessionRecord[]> {

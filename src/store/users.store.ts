@@ -20,7 +20,12 @@ export class KyselyUserStore implements UserStore {
     // would abort the surrounding transaction.
     const row = await this.db
       .insertInto('users')
-      .values({ email: user.email, password_hash: user.passwordHash, is_active: 1, date_joined: user.dateJoined })
+      .values({
+        email: user.email,
+        password_hash: user.passwordHash,
+        is_active: 1,
+        date_joined: user.dateJoined,
+      })
       .onConflict((oc) => oc.column('email').doNothing())
       .returning('id')
       .executeTakeFirst();
@@ -38,7 +43,11 @@ export class KyselyUserStore implements UserStore {
   }
 
   async updatePasswordHash(userId: number, passwordHash: string): Promise<void> {
-    await this.db.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', userId).execute();
+    await this.db
+      .updateTable('users')
+      .set({ password_hash: passwordHash })
+      .where('id', '=', userId)
+      .execute();
   }
 
   async setUserActive(userId: number, active: boolean): Promise<boolean> {

@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+/**
+ * `ras`: the operator's command line. It reads the same environment as the server (DATABASE_URL above all)
+ * and can run while the server does: SQLite is in WAL mode with a busy timeout, PostgreSQL is PostgreSQL.
+ *
+ * Exit codes: 0 done, 1 no such account, 2 usage error, 69 database unreachable, 78 bad configuration.
+ */
+import { Command, CommanderError } from 'commander';
+import { AccountError } from './accounts/errors.js';
+import { ConfigError, loadConfig } from './config.js';
+import { isDatabaseUnavailable, openDatabase } from './store/database.js';
+import { migrateToLatest } from './store/migrate.js';
+import { runUsersCommand, type UsersCommand } from './cli/users.js';
+
+const EXIT = { notFound: 1, usage: 2, unavailable: 69, config: 78 } as const;
+
+const program = new Command('ras')
+  .description('Ras accounts API: server and operator tools (configured by environment, see README)')
+  .showHelpAfterError()
+  .exitOverride();
+
+program
+  .command('serve')
+  .description('start the HTTP server (same as npm start)')
+  .action(async () => {
+    const { startServer } = await import('./server.js');
+    await startServer();
+  });
+
+program
+  .command('migrate')
+  .description('bring the database schema up to date (the server also does this at start)')
+  .action(() =>
+    withDatabase(async (db) => {
+      const applied = await migrateToLatest(db);
+      console.log(applied.length ? `applied: ${applied.join(', ')}` : 'schema is up to date');
+    }),
+  );
+
+const users = program.command('users').description('inspect and manage accounts');
+const userCommands: [UsersCommand, string][] = [
+  ['show', 'print the account (never its password hash)'],
+  ['deactivate', 'deactivate the account and end all its sessions at once'],
+  ['activate', 'let a deactivated account log in again'],
+  ['sessions', "list the account's live sessions"],
+  ['logout-all', 'end every session of the account (it can log in again)'],
+];
+for (const [name, description] of userCommands) {
+  users
+    .command(`${name} <email>`)
+    .description(description)
+    .action((email: string) => withDatabase((db) => runUsersCommand(name, db, email)));
+}
+
+async function withDatabase(
+  work: (db: ReturnType<typeof openDatabase>['db']) => Promise<void>,
+): Promise<void> {
+  const database = openDatabase(loadConfig().databaseUrl);
+  try {
+    await migrateToLatest(database.db);
+    await work(database.db);
+  } finally {
+    await database.close();
+  }
+}
+
+function exitCodeOf(error: unknown): number {
+  if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT.usage;
+  if (error instanceof AccountError) {
+    console.error(`ras: ${error.message}`);
+    return EXIT.notFound;
+  }
+  if (error instanceof ConfigError) {
+    console.error(`ras: ${error.message}`);
+    return EXIT.config;
+  }
+  if (isDatabaseUnavailable(error)) {
+    console.error(`ras: cannot reach the database: ${(error as Error).message}`);
+    return EXIT.unavailable;
+  }
+  console.error(`ras: ${error instanceof Error ? error.message : String(error)}`);
+  return 1;
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  process.exitCode = exitCodeOf(error);
+}

@@ -1,0 +1,98 @@
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import {
+  authHeader,
+  buildTestApp,
+  describeEachDatabase,
+  loginAccount,
+  PASSWORD,
+  signupAccount,
+  uniqueEmail,
+} from '../helpers.js';
+import { runCli } from './processes.js';
+
+describeEachDatabase('ras users (CLI) while the server runs', (database) => {
+  let app: FastifyInstance;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    const url = database.url();
+    env = { DATABASE_URL: url };
+    app = await buildTestApp(url);
+  });
+  afterAll(() => app.close());
+
+  const me = (id: number, token: string) =>
+    app.inject({ url: `/api/v1/users/${id}/`, headers: authHeader(token) });
+  const login = (email: string) =>
+    app.inject({ method: 'POST', url: '/api/v1/users/login/', payload: { email, password: PASSWORD } });
+
+  it('deactivates an account: every token is refused on the next request, login answers 404', async () => {
+    const account = await signupAccount(app);
+    const second = await loginAccount(app, account.email);
+    expect((await me(account.id, account.token)).statusCode).toBe(200);
+
+    const result = await runCli(['users', 'deactivate', account.email.toUpperCase()], env);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('deactivated');
+
+    for (const token of [account.token, second]) {
+      const res = await me(account.id, token);
+      expect(res.statusCode).toBe(401);
+      expect(res.body).toBe('{"message":"Invalid Token"}');
+    }
+    expect((await login(account.email)).body).toBe(
+      '{"status_code":404,"message":"This account has been deactivated"}',
+    );
+
+    const shown = await runCli(['users', 'show', account.email], env);
+    expect(JSON.parse(shown.stdout)).toMatchObject({
+      id: account.id,
+      email: account.email,
+      is_active: false,
+      sessions: 0,
+    });
+    expect(shown.stdout).not.toContain('argon2');
+  });
+
+  it('activates it again: login works, old tokens stay ended', async () => {
+    const account = await signupAccount(app);
+    expect((await runCli(['users', 'deactivate', account.email], env)).code).toBe(0);
+    expect((await runCli(['users', 'activate', account.email], env)).code).toBe(0);
+    expect((await login(account.email)).statusCode).toBe(200);
+    expect((await me(account.id, account.token)).statusCode).toBe(401);
+  });
+
+  it('lists sessions without tokens and logs an account out everywhere', async () => {
+    const account = await signupAccount(app);
+    await loginAccount(app, account.email);
+    const listed = await runCli(['users', 'sessions', account.email], env);
+    expect(listed.code).toBe(0);
+    const lines = listed.stdout.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(listed.stdout).not.toContain('ras_');
+    expect(JSON.parse(lines[0] ?? '{}')).toHaveProperty('created_at');
+
+    const ended = await runCli(['users', 'logout-all', account.email], env);
+    expect(ended.stdout).toContain('ended 2 session(s)');
+    expect((await me(account.id, account.token)).statusCode).toBe(401);
+    expect((await login(account.email)).statusCode).toBe(200);
+  });
+
+  it('exits 1 with a clear message for an unknown email', async () => {
+    const result = await runCli(['users', 'deactivate', uniqueEmail('nobody')], env);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/no account with email/);
+  });
+});
+
+it('exits 69 when the database cannot be reached, 78 for bad configuration, 2 for bad usage', async () => {
+  const unreachable = await runCli(['users', 'show', 'a@example.com'], {
+    DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none',
+  });
+  expect(unreachable.code).toBe(69);
+  expect(unreachable.stderr).toMatch(/cannot reach the database/);
+  const badConfig = await runCli(['users', 'show', 'a@example.com'], { DATABASE_URL: 'mysql://x' });
+  expect(badConfig.code).toBe(78);
+  expect(badConfig.stderr).toMatch(/DATABASE_URL/);
+  expect((await runCli(['users', 'frobnicate'], {})).code).toBe(2);
+});
