@@ -10,7 +10,9 @@ import { envelope, toHttpAnswer } from './http/error-mapper.js';
 import { MESSAGES } from './http/messages.js';
 import { rejectOtherMethods } from './http/method-not-allowed.js';
 import { opsRoutes } from './http/ops.routes.js';
+import { sessionsRoutes } from './http/sessions.routes.js';
 import { usersRoutes } from './http/users.routes.js';
+import { accountRoutes } from './http/account.routes.js';
 import { openDatabase } from './store/database.js';
 import { migrateToLatest } from './store/migrate.js';
 import { KyselyStore } from './store/store.js';
@@ -43,6 +45,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await registerPlugins(app, config);
   registerAnswers(app);
   await app.register(usersRoutes, { ctx });
+  await app.register(sessionsRoutes, { ctx });
+  await app.register(accountRoutes, { ctx });
   await app.register(opsRoutes, { store });
   registerMethodNotAllowed(app, config.corsOrigins.length > 0);
   return app;
@@ -142,6 +146,11 @@ function registerMethodNotAllowed(app: FastifyInstance, corsEnabled: boolean): v
     ['/api/v1/users/login/', ['POST']],
     ['/api/v1/users/:userid/', ['GET']],
     ['/api/v1/users/:userid/logout/', ['POST']],
+    ['/api/v1/users/:userid/sessions/', ['GET']],
+    ['/api/v1/users/:userid/sessions/:sessionid/', ['DELETE']],
+    ['/api/v1/users/:userid/logout/all/', ['POST']],
+    ['/api/v1/users/:userid/password/', ['POST']],
+    ['/api/v1/users/:userid/deactivate/', ['POST']],
   ];
   for (const [url, allowed] of routes) rejectOtherMethods(app, url, allowed, { corsEnabled });
 }

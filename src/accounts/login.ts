@@ -1,8 +1,9 @@
-import { dummyPasswordHash, hashPassword, needsRehash, verifyPassword } from '../crypto/passwords.js';
+import { hashPassword, needsRehash } from '../crypto/passwords.js';
 import type { AccountsContext, ClientInfo, SignedIn } from './context.js';
+import { passwordMatches } from './credentials.js';
 import { normalizeEmail } from './email.js';
 import { AccountError } from './errors.js';
-import { isImpossiblePassword, normalizePassword } from './password-policy.js';
+import { normalizePassword } from './password-policy.js';
 import { createSession } from './sessions.js';
 import type { UserRecord } from './storage.js';
 
@@ -17,16 +18,14 @@ export interface LoginInput {
  * knows its password.
  */
 export async function login(ctx: AccountsContext, input: LoginInput, client: ClientInfo): Promise<SignedIn> {
-  if (isImpossiblePassword(input.password)) throw new AccountError('invalid_credentials');
-  const password = normalizePassword(input.password as string);
   const email = normalizeEmail(input.email);
   const user = email === undefined ? undefined : await ctx.store.users.findUserByEmail(email);
-
-  const verified = await verifyPassword(user?.passwordHash ?? (await dummyPasswordHash()), password);
-  if (!user || !verified) throw new AccountError('invalid_credentials');
+  if (!(await passwordMatches(user?.passwordHash, input.password)) || !user) {
+    throw new AccountError('invalid_credentials');
+  }
   if (!user.isActive) throw new AccountError('account_deactivated');
 
-  await upgradeHashIfNeeded(ctx, user, password);
+  await upgradeHashIfNeeded(ctx, user, normalizePassword(input.password as string));
   const { token } = await createSession(ctx, ctx.store, user.id, client);
   return { user: { id: user.id, email: user.email }, token };
 }

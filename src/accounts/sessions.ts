@@ -10,7 +10,8 @@
  */
 import { generateToken, hashToken } from '../crypto/tokens.js';
 import type { AccountsContext, ClientInfo } from './context.js';
-import type { ActiveSession, Store } from './storage.js';
+import { AccountError } from './errors.js';
+import type { ActiveSession, SessionRecord, Store } from './storage.js';
 
 export const LAST_SEEN_RESOLUTION_MS = 60 * 60 * 1000;
 const MAX_USER_AGENT_LENGTH = 512;
@@ -58,4 +59,20 @@ export async function validateSessionToken(
 /** Ends the session of this token only. False when it was already gone (another logout won the race). */
 export function invalidateSessionToken(ctx: AccountsContext, token: string): Promise<boolean> {
   return ctx.store.sessions.deleteSessionByTokenHash(hashToken(token));
+}
+
+/** The account's live sessions, newest first. */
+export function listSessions(ctx: AccountsContext, userId: number): Promise<SessionRecord[]> {
+  return ctx.store.sessions.listActiveSessionsOfUser(userId, ctx.now());
+}
+
+/** Ends one session of the account; `session_not_found` when it is not theirs or does not exist. */
+export async function revokeSession(ctx: AccountsContext, userId: number, sessionId: number): Promise<void> {
+  if (!(await ctx.store.sessions.deleteSessionOfUser(userId, sessionId)))
+    throw new AccountError('session_not_found');
+}
+
+/** Ends every session of the account, the caller's included. */
+export function revokeAllSessions(ctx: AccountsContext, userId: number): Promise<number> {
+  return ctx.store.sessions.deleteSessionsOfUser(userId);
 }

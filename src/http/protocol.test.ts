@@ -116,6 +116,11 @@ describeEachDatabase('HTTP protocol: envelopes, content types, methods, docs', (
         '/api/v1/users/login/',
         '/api/v1/users/{userid}/',
         '/api/v1/users/{userid}/logout/',
+        '/api/v1/users/{userid}/sessions/',
+        '/api/v1/users/{userid}/sessions/{sessionid}/',
+        '/api/v1/users/{userid}/logout/all/',
+        '/api/v1/users/{userid}/password/',
+        '/api/v1/users/{userid}/deactivate/',
         '/healthz',
       ]),
     );

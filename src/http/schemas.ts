@@ -59,3 +59,43 @@ export const authErrors: Record<number, TSchema> = {
 };
 
 export const tokenSecurity = [{ token: [] }];
+
+export const SessionParams = Type.Object({
+  userid: Type.String({ description: "The account's numeric id" }),
+  sessionid: Type.String({ description: 'The session id, from the session list' }),
+});
+
+const SessionItem = Type.Object({
+  id: Type.Integer(),
+  created_at: Type.String({ format: 'date-time' }),
+  expires_at: Type.String({ format: 'date-time' }),
+  last_seen_at: Type.String({ format: 'date-time', description: 'Refreshed at most once an hour' }),
+  user_agent: Type.Union([Type.String(), Type.Null()]),
+  ip: Type.Union([Type.String(), Type.Null()]),
+  current: Type.Boolean({ description: 'True for the session of the token that asked' }),
+});
+
+export const SessionsResponse = Type.Object({
+  status_code: Type.Integer(),
+  message: Type.String(),
+  result: Type.Array(SessionItem, { description: 'Live sessions, newest first; never a token or its hash' }),
+});
+
+export const PasswordChangeBody = Type.Object(
+  {
+    current_password: Type.Unknown({ description: 'The password now (string)' }),
+    new_password: Type.Unknown({ description: 'The new password (string); the signup policy applies' }),
+  },
+  { additionalProperties: true },
+);
+
+export const PasswordChangedResponse = Type.Object({
+  status_code: Type.Integer(),
+  message: Type.String(),
+  result: Type.Object({ auth_token: Type.String({ description: 'The token of the new session' }) }),
+});
+
+export const DeactivateBody = Type.Object(
+  { password: Type.Unknown({ description: 'The account password (string)' }) },
+  { additionalProperties: true },
+);

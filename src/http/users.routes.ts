@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
 import type { AccountsContext } from '../accounts/context.js';
 import { AccountError } from '../accounts/errors.js';
 import { login } from '../accounts/login.js';
@@ -7,6 +6,7 @@ import { invalidateSessionToken } from '../accounts/sessions.js';
 import { signup } from '../accounts/signup.js';
 import { authOf, requireOwnSession } from './auth-guard.js';
 import { clientOf } from './client.js';
+import { logRefusal } from './security-log.js';
 import { SEED } from './messages.js';
 import {
   authErrors,
@@ -58,7 +58,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext }> = 
       },
     },
     async (request) => {
-      const { user, token } = await withFailureLog(request, 'login', () =>
+      const { user, token } = await logRefusal(request, 'login', () =>
         login(ctx, request.body, clientOf(request)),
       );
       request.log.info({ event: 'login.success', userId: user.id }, 'login succeeded');
@@ -108,18 +108,3 @@ export const usersRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext }> = 
     },
   );
 };
-
-/** Logs a refused attempt as a security event (code only: never the email's password), then rethrows. */
-async function withFailureLog<T>(
-  request: FastifyRequest,
-  event: string,
-  attempt: () => Promise<T>,
-): Promise<T> {
-  try {
-    return await attempt();
-  } catch (error) {
-    if (error instanceof AccountError)
-      request.log.info({ event: `${event}.failure`, reason: error.code }, `${event} refused`);
-    throw error;
-  }
-}

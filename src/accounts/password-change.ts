@@ -1,0 +1,40 @@
+import { hashPassword } from '../crypto/passwords.js';
+import type { AccountsContext, ClientInfo } from './context.js';
+import { passwordMatches } from './credentials.js';
+import { AccountError } from './errors.js';
+import { acceptNewPassword } from './password-policy.js';
+import { createSession } from './sessions.js';
+import type { ActiveSession } from './storage.js';
+
+export interface PasswordChangeInput {
+  current_password: unknown;
+  new_password: unknown;
+}
+
+/**
+ * Changes the password of the session's account (ASVS 6.2.2/6.2.3, 7.4.3): the new password must pass the
+ * signup policy and the current one must be right. In one transaction it ends every session, the caller's
+ * included, and opens a new one whose token is returned. The caller's session is deleted first and must
+ * still exist, so of two concurrent changes with one token only one succeeds.
+ */
+export async function changePassword(
+  ctx: AccountsContext,
+  session: ActiveSession,
+  input: PasswordChangeInput,
+  client: ClientInfo,
+): Promise<string> {
+  const newPassword = acceptNewPassword(input.new_password);
+  const user = await ctx.store.users.findUserById(session.userId);
+  if (!user || !(await passwordMatches(user.passwordHash, input.current_password))) {
+    throw new AccountError('invalid_credentials');
+  }
+  const passwordHash = await hashPassword(newPassword);
+  return ctx.store.transaction(async (tx) => {
+    if (!(await tx.sessions.deleteSessionOfUser(user.id, session.sessionId)))
+      throw new AccountError('token_invalid');
+    await tx.users.updatePasswordHash(user.id, passwordHash);
+    await tx.sessions.deleteSessionsOfUser(user.id);
+    const { token } = await createSession(ctx, tx, user.id, client);
+    return token;
+  });
+}

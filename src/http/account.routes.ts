@@ -1,0 +1,68 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { AccountsContext } from '../accounts/context.js';
+import { deactivateOwnAccount } from '../accounts/deactivation.js';
+import { changePassword } from '../accounts/password-change.js';
+import { authOf, requireOwnSession } from './auth-guard.js';
+import { clientOf } from './client.js';
+import { logRefusal } from './security-log.js';
+import { MESSAGES, SEED } from './messages.js';
+import {
+  authErrors,
+  DeactivateBody,
+  Envelope,
+  PasswordChangeBody,
+  PasswordChangedResponse,
+  tokenSecurity,
+  UserIdParams,
+} from './schemas.js';
+
+/** The owner's own account: change the password, deactivate. Both ask for the password again. */
+export const accountRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext }> = async (app, { ctx }) => {
+  const ownSession = requireOwnSession(ctx);
+
+  app.post(
+    '/api/v1/users/:userid/password/',
+    {
+      onRequest: ownSession,
+      schema: {
+        tags: ['account'],
+        summary: 'Change the password; every session ends and a new one is returned',
+        security: tokenSecurity,
+        params: UserIdParams,
+        body: PasswordChangeBody,
+        response: { 200: PasswordChangedResponse, 400: Envelope, ...authErrors },
+      },
+    },
+    async (request) => {
+      const { session } = authOf(request);
+      const token = await logRefusal(request, 'password.change', () =>
+        changePassword(ctx, session, request.body, clientOf(request)),
+      );
+      request.log.info({ event: 'password.change', userId: session.userId }, 'password changed');
+      return { status_code: 200, message: MESSAGES.passwordChanged, result: { auth_token: token } };
+    },
+  );
+
+  app.post(
+    '/api/v1/users/:userid/deactivate/',
+    {
+      onRequest: ownSession,
+      schema: {
+        tags: ['account'],
+        summary: 'Deactivate the account (login then answers 404); every session ends',
+        security: tokenSecurity,
+        params: UserIdParams,
+        body: DeactivateBody,
+        response: { 200: Envelope, 400: Envelope, ...authErrors },
+      },
+    },
+    async (request) => {
+      const { session } = authOf(request);
+      await logRefusal(request, 'deactivate', () =>
+        deactivateOwnAccount(ctx, session, request.body.password),
+      );
+      request.log.info({ event: 'deactivate', userId: session.userId }, 'account deactivated by its owner');
+      return { status_code: 200, message: SEED.deactivated };
+    },
+  );
+};

@@ -1,0 +1,101 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { AccountsContext } from '../accounts/context.js';
+import { AccountError } from '../accounts/errors.js';
+import { listSessions, revokeAllSessions, revokeSession } from '../accounts/sessions.js';
+import type { SessionRecord } from '../accounts/storage.js';
+import { authOf, requireOwnSession } from './auth-guard.js';
+import { MESSAGES } from './messages.js';
+import {
+  authErrors,
+  envelopeOf,
+  Envelope,
+  SessionParams,
+  SessionsResponse,
+  tokenSecurity,
+  UserIdParams,
+} from './schemas.js';
+
+/** Largest id an INTEGER column holds on PostgreSQL; anything above cannot exist and must not reach SQL. */
+const MAX_ROW_ID = 2_147_483_647;
+
+/** The account's own sessions: list them, end one, end all (ASVS 7.5.2). */
+export const sessionsRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext }> = async (app, { ctx }) => {
+  const ownSession = requireOwnSession(ctx);
+
+  app.get(
+    '/api/v1/users/:userid/sessions/',
+    {
+      onRequest: ownSession,
+      schema: {
+        tags: ['sessions'],
+        summary: "The account's live sessions, newest first",
+        security: tokenSecurity,
+        params: UserIdParams,
+        response: { 200: SessionsResponse, ...authErrors },
+      },
+    },
+    async (request) => {
+      const { session } = authOf(request);
+      const sessions = await listSessions(ctx, session.userId);
+      return {
+        status_code: 200,
+        message: MESSAGES.sessions,
+        result: sessions.map((s) => toSessionView(s, session.sessionId)),
+      };
+    },
+  );
+
+  app.delete(
+    '/api/v1/users/:userid/sessions/:sessionid/',
+    {
+      onRequest: ownSession,
+      schema: {
+        tags: ['sessions'],
+        summary: 'End one session of the account',
+        security: tokenSecurity,
+        params: SessionParams,
+        response: { 200: Envelope, ...authErrors, 404: envelopeOf('Not a session of this account') },
+      },
+    },
+    async (request) => {
+      const { session } = authOf(request);
+      const sessionId = /^\d+$/.test(request.params.sessionid) ? Number(request.params.sessionid) : 0;
+      if (sessionId < 1 || sessionId > MAX_ROW_ID) throw new AccountError('session_not_found');
+      await revokeSession(ctx, session.userId, sessionId);
+      request.log.info({ event: 'session.revoke', userId: session.userId, sessionId }, 'session revoked');
+      return { status_code: 200, message: MESSAGES.sessionRevoked };
+    },
+  );
+
+  app.post(
+    '/api/v1/users/:userid/logout/all/',
+    {
+      onRequest: ownSession,
+      schema: {
+        tags: ['sessions'],
+        summary: 'End every session of the account, the current one included',
+        security: tokenSecurity,
+        params: UserIdParams,
+        response: { 200: Envelope, ...authErrors },
+      },
+    },
+    async (request) => {
+      const { session } = authOf(request);
+      const ended = await revokeAllSessions(ctx, session.userId);
+      request.log.info({ event: 'logout.all', userId: session.userId, ended }, 'logged out everywhere');
+      return { status_code: 200, message: MESSAGES.loggedOutEverywhere };
+    },
+  );
+};
+
+function toSessionView(s: SessionRecord, currentSessionId: number) {
+  return {
+    id: s.id,
+    created_at: new Date(s.createdAt).toISOString(),
+    expires_at: new Date(s.expiresAt).toISOString(),
+    last_seen_at: new Date(s.lastSeenAt).toISOString(),
+    user_agent: s.userAgent,
+    ip: s.ip,
+    current: s.id === currentSessionId,
+  };
+}
