@@ -5,17 +5,25 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { AccountsContext } from './accounts/context.js';
+import type { ThrottleStore } from './accounts/storage.js';
+import { KNOWN_ADDRESS_MS, LoginThrottle } from './accounts/throttle.js';
 import type { Config } from './config.js';
+import { PasswordHasher } from './crypto/passwords.js';
+import { accountRoutes } from './http/account.routes.js';
+import { answerClientError } from './http/client-errors.js';
 import { envelope, toHttpAnswer } from './http/error-mapper.js';
 import { MESSAGES } from './http/messages.js';
 import { rejectOtherMethods } from './http/method-not-allowed.js';
 import { opsRoutes } from './http/ops.routes.js';
+import { registerRateLimits } from './http/rate-limits.js';
 import { sessionsRoutes } from './http/sessions.routes.js';
 import { usersRoutes } from './http/users.routes.js';
-import { accountRoutes } from './http/account.routes.js';
 import { openDatabase } from './store/database.js';
 import { migrateToLatest } from './store/migrate.js';
+import { openRedis } from './store/redis.js';
+import { RedisThrottleStore } from './store/redis-throttle.store.js';
 import { KyselyStore } from './store/store.js';
+import { SqlThrottleStore } from './store/throttle.store.js';
 
 export interface AppOptions {
   /** The clock, for tests that move time; defaults to Date.now. */
@@ -24,9 +32,11 @@ export interface AppOptions {
   logStream?: NodeJS.WritableStream;
 }
 
+const PRUNE_INTERVAL_MS = 10 * 60 * 1000;
+
 /**
- * Builds Ras without listening: opens the database, runs migrations, registers plugins and routes.
- * `server.ts` listens; tests call this and use `inject()`. Closing the app closes the database.
+ * Builds Ras without listening: opens the database (and Redis when configured), runs migrations, registers
+ * plugins and routes. `server.ts` listens; tests call this and use `inject()`. Closing the app closes both.
  */
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
   const database = openDatabase(config.databaseUrl, { poolMax: config.databasePoolMax });
@@ -36,20 +46,53 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     await database.close();
     throw error;
   }
+  const now = options.now ?? Date.now;
+  const redis = config.redisUrl ? openRedis(config.redisUrl) : null;
+  const sqlThrottle = new SqlThrottleStore(database.db);
+  const throttleStore: ThrottleStore = redis ? new RedisThrottleStore(redis, KNOWN_ADDRESS_MS) : sqlThrottle;
   const store = new KyselyStore(database.db);
-  const ctx: AccountsContext = { store, now: options.now ?? Date.now, sessionTtlMs: config.sessionTtlMs };
+  const ctx: AccountsContext = {
+    store,
+    passwords: new PasswordHasher(config.argon2Concurrency),
+    throttle: new LoginThrottle(throttleStore, now),
+    now,
+    sessionTtlMs: config.sessionTtlMs,
+  };
 
   const app = Fastify(serverOptions(config, options)).withTypeProvider<TypeBoxTypeProvider>();
-  app.addHook('onClose', () => database.close());
+  const pruning = redis
+    ? undefined
+    : setInterval(() => void pruneThrottle(app, sqlThrottle, now), PRUNE_INTERVAL_MS);
+  pruning?.unref();
+  app.addHook('onClose', async () => {
+    clearInterval(pruning);
+    await redis?.quit().catch(() => redis.disconnect());
+    await database.close();
+  });
 
   await registerPlugins(app, config);
+  if (config.rateLimit) await registerRateLimits(app, ctx, config.rateLimit, redis);
   registerAnswers(app);
-  await app.register(usersRoutes, { ctx });
+  await app.register(usersRoutes, { ctx, limits: config.rateLimit });
   await app.register(sessionsRoutes, { ctx });
   await app.register(accountRoutes, { ctx });
-  await app.register(opsRoutes, { store });
+  await app.register(opsRoutes, {
+    checks: [() => store.ping(), ...(redis ? [async () => void (await redis.ping())] : [])],
+  });
   registerMethodNotAllowed(app, config.corsOrigins.length > 0);
   return app;
+}
+
+async function pruneThrottle(
+  app: FastifyInstance,
+  throttle: SqlThrottleStore,
+  now: () => number,
+): Promise<void> {
+  try {
+    await throttle.prune(now(), KNOWN_ADDRESS_MS);
+  } catch (error) {
+    app.log.warn({ err: error }, 'pruning login throttle counters failed');
+  }
 }
 
 function serverOptions(config: Config, options: AppOptions): FastifyServerOptions {
@@ -80,6 +123,7 @@ function serverOptions(config: Config, options: AppOptions): FastifyServerOption
     keepAliveTimeout: 5_000,
     forceCloseConnections: 'idle',
     return503OnClosing: true,
+    clientErrorHandler: answerClientError,
   };
 }
 

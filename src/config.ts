@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parseDatabaseUrl } from './store/database.js';
@@ -35,6 +36,37 @@ const EnvSchema = Type.Object({
     default: '',
     description: 'Comma-separated origins allowed to call the API from a browser; empty: no CORS headers',
   }),
+  REDIS_URL: Type.String({
+    default: '',
+    description:
+      'redis://host:port: share rate limits and login throttling through Redis instead of the database',
+  }),
+  RATE_LIMIT: Type.Union([Type.Literal('on'), Type.Literal('off')], {
+    default: 'on',
+    description:
+      'off turns the per-address request limits off (tests, trusted networks); login throttling stays',
+  }),
+  RATE_LIMIT_SIGNUP_PER_HOUR: Type.Integer({
+    default: 10,
+    minimum: 1,
+    description: 'Signups per address per hour',
+  }),
+  RATE_LIMIT_LOGIN_PER_MINUTE: Type.Integer({
+    default: 30,
+    minimum: 1,
+    description: 'Login attempts per address per minute',
+  }),
+  RATE_LIMIT_GLOBAL_PER_MINUTE: Type.Integer({
+    default: 1000,
+    minimum: 1,
+    description: 'Requests per address per minute that do not carry a valid token',
+  }),
+  ARGON2_CONCURRENCY: Type.Integer({
+    default: availableParallelism(),
+    minimum: 1,
+    maximum: 256,
+    description: 'argon2id computations at once (each takes 19 MiB); the rest wait in a queue',
+  }),
   TRUST_PROXY: Type.String({
     default: '',
     description:
@@ -54,6 +86,9 @@ export interface Config {
   logLevel: string;
   corsOrigins: string[];
   trustProxy: boolean | number | string[];
+  redisUrl: string | null;
+  rateLimit: { signupPerHour: number; loginPerMinute: number; globalPerMinute: number } | null;
+  argon2Concurrency: number;
 }
 
 export class ConfigError extends Error {
@@ -75,6 +110,8 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     (e) => `${e.path.slice(1)}=${JSON.stringify(raw[e.path.slice(1)])}: ${e.message}`,
   );
   const corsOrigins = parseCorsOrigins(env.CORS_ORIGINS, problems);
+  if (env.REDIS_URL && !/^rediss?:\/\//.test(env.REDIS_URL))
+    problems.push('REDIS_URL must start with redis:// or rediss://');
   try {
     parseDatabaseUrl(env.DATABASE_URL);
   } catch (error) {
@@ -92,6 +129,16 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     logLevel: env.LOG_LEVEL,
     corsOrigins,
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    redisUrl: env.REDIS_URL || null,
+    rateLimit:
+      env.RATE_LIMIT === 'off'
+        ? null
+        : {
+            signupPerHour: env.RATE_LIMIT_SIGNUP_PER_HOUR,
+            loginPerMinute: env.RATE_LIMIT_LOGIN_PER_MINUTE,
+            globalPerMinute: env.RATE_LIMIT_GLOBAL_PER_MINUTE,
+          },
+    argon2Concurrency: env.ARGON2_CONCURRENCY,
   };
 }
 

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import pg from 'pg';
 import { afterAll, describe, inject } from 'vitest';
 import { type AppOptions, buildApp } from '../src/app.js';
 import { type Config, loadConfig } from '../src/config.js';
@@ -43,8 +44,12 @@ export function describeEachDatabase(title: string, suite: (db: TestDatabase) =>
   });
 }
 
+/**
+ * Configuration for an app under test. The per-address rate limits are off by default (every test request
+ * comes from 127.0.0.1; the rate-limit tests turn them on); the per-account login throttle is always on.
+ */
 export function testConfig(databaseUrl: string, env: Record<string, string> = {}): Config {
-  return loadConfig({ DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent', ...env });
+  return loadConfig({ DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent', RATE_LIMIT: 'off', ...env });
 }
 
 /** A real app on a real database; close it when done. */
@@ -92,4 +97,31 @@ export async function loginAccount(
 
 export function authHeader(token: string): Record<string, string> {
   return { authorization: `Token ${token}` };
+}
+
+/**
+ * A PostgreSQL database of the caller's own, for tests that cut connections and must not disturb the other
+ * files sharing the run's database. Returns its URL and a function that drops it.
+ */
+export async function privatePostgresDatabase(): Promise<{
+  url: string;
+  admin: pg.Client;
+  drop: () => Promise<void>;
+}> {
+  const adminUrl = inject('postgresAdminUrl');
+  if (!adminUrl) throw new Error('no PostgreSQL in this run');
+  const name = `ras_private_${Date.now()}_${randomUUID().slice(0, 8)}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    admin,
+    drop: async () => {
+      await admin.query(`drop database if exists ${name} with (force)`);
+      await admin.end();
+    },
+  };
 }

@@ -1,8 +1,12 @@
+import type { PasswordHasher } from '../crypto/passwords.js';
 import type { Store } from './storage.js';
+import type { LoginThrottle } from './throttle.js';
 
-/** What every accounts operation is given: the storage, the time, and the session lifetime. */
+/** What every accounts operation is given. Built once in app.ts. */
 export interface AccountsContext {
   store: Store;
+  passwords: PasswordHasher;
+  throttle: LoginThrottle;
   /** Milliseconds since the epoch; a parameter so tests can move time. */
   now: () => number;
   sessionTtlMs: number;

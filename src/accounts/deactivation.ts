@@ -1,6 +1,5 @@
-import type { AccountsContext } from './context.js';
-import { passwordMatches } from './credentials.js';
-import { AccountError } from './errors.js';
+import type { AccountsContext, ClientInfo } from './context.js';
+import { verifyCredentials } from './credentials.js';
 import type { ActiveSession, Store } from './storage.js';
 
 /** Deactivates the account and ends every session of it, in one transaction. False for an unknown user. */
@@ -17,14 +16,13 @@ export function activateAccount(store: Store, userId: number): Promise<boolean> 
   return store.users.setUserActive(userId, true);
 }
 
-/** The owner deactivates their own account; the password is asked again so a stolen token is not enough. */
+/** The owner deactivates their own account; the password is asked again (and throttled like a login). */
 export async function deactivateOwnAccount(
   ctx: AccountsContext,
   session: ActiveSession,
   password: unknown,
+  client: ClientInfo,
 ): Promise<void> {
-  const user = await ctx.store.users.findUserById(session.userId);
-  if (!user || !(await passwordMatches(user.passwordHash, password)))
-    throw new AccountError('invalid_credentials');
+  const user = await verifyCredentials(ctx, session.email, password, client.ip);
   await deactivateAccount(ctx.store, user.id);
 }

@@ -14,6 +14,7 @@ export type AccountErrorCode =
   | 'user_not_found'
   | 'session_not_found'
   | 'throttled'
+  | 'rate_limited'
   | 'unavailable';
 
 export class AccountError extends Error {

@@ -1,6 +1,6 @@
-import { hashPassword, needsRehash } from '../crypto/passwords.js';
+import { needsRehash } from '../crypto/passwords.js';
 import type { AccountsContext, ClientInfo, SignedIn } from './context.js';
-import { passwordMatches } from './credentials.js';
+import { verifyCredentials } from './credentials.js';
 import { normalizeEmail } from './email.js';
 import { AccountError } from './errors.js';
 import { normalizePassword } from './password-policy.js';
@@ -13,16 +13,11 @@ export interface LoginInput {
 }
 
 /**
- * Checks the password and opens a new session; earlier sessions stay valid. Unknown email and wrong
- * password are the same error at the same cost. A deactivated account is told apart only to someone who
- * knows its password.
+ * Checks the password (throttled) and opens a new session; earlier sessions stay valid. A deactivated
+ * account is told apart only to someone who knows its password.
  */
 export async function login(ctx: AccountsContext, input: LoginInput, client: ClientInfo): Promise<SignedIn> {
-  const email = normalizeEmail(input.email);
-  const user = email === undefined ? undefined : await ctx.store.users.findUserByEmail(email);
-  if (!(await passwordMatches(user?.passwordHash, input.password)) || !user) {
-    throw new AccountError('invalid_credentials');
-  }
+  const user = await verifyCredentials(ctx, normalizeEmail(input.email), input.password, client.ip);
   if (!user.isActive) throw new AccountError('account_deactivated');
 
   await upgradeHashIfNeeded(ctx, user, normalizePassword(input.password as string));
@@ -33,5 +28,5 @@ export async function login(ctx: AccountsContext, input: LoginInput, client: Cli
 /** Rehashes with today's argon2id parameters; the password is known to be right only at this moment. */
 async function upgradeHashIfNeeded(ctx: AccountsContext, user: UserRecord, password: string): Promise<void> {
   if (!needsRehash(user.passwordHash)) return;
-  await ctx.store.users.updatePasswordHash(user.id, await hashPassword(password));
+  await ctx.store.users.updatePasswordHash(user.id, await ctx.passwords.hash(password));
 }

@@ -1,6 +1,5 @@
-import { hashPassword } from '../crypto/passwords.js';
 import type { AccountsContext, ClientInfo } from './context.js';
-import { passwordMatches } from './credentials.js';
+import { verifyCredentials } from './credentials.js';
 import { AccountError } from './errors.js';
 import { acceptNewPassword } from './password-policy.js';
 import { createSession } from './sessions.js';
@@ -24,11 +23,9 @@ export async function changePassword(
   client: ClientInfo,
 ): Promise<string> {
   const newPassword = acceptNewPassword(input.new_password);
-  const user = await ctx.store.users.findUserById(session.userId);
-  if (!user || !(await passwordMatches(user.passwordHash, input.current_password))) {
-    throw new AccountError('invalid_credentials');
-  }
-  const passwordHash = await hashPassword(newPassword);
+  // A wrong current password counts as a failed login: a stolen token must not become a guessing oracle.
+  const user = await verifyCredentials(ctx, session.email, input.current_password, client.ip);
+  const passwordHash = await ctx.passwords.hash(newPassword);
   return ctx.store.transaction(async (tx) => {
     if (!(await tx.sessions.deleteSessionOfUser(user.id, session.sessionId)))
       throw new AccountError('token_invalid');

@@ -1,4 +1,3 @@
-import { hashPassword } from '../crypto/passwords.js';
 import type { AccountsContext, ClientInfo, SignedIn } from './context.js';
 import { normalizeEmail } from './email.js';
 import { AccountError } from './errors.js';
@@ -25,7 +24,7 @@ export async function signup(
   // A cheap early answer that spares the hash; the insert below is what actually guarantees uniqueness.
   if (await ctx.store.users.findUserByEmail(email)) throw new AccountError('email_taken');
 
-  const passwordHash = await hashPassword(password);
+  const passwordHash = await ctx.passwords.hash(password);
   return ctx.store.transaction(async (tx) => {
     const id = await tx.users.insertUser({ email, passwordHash, dateJoined: ctx.now() });
     if (id === undefined) throw new AccountError('email_taken');

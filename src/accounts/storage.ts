@@ -77,3 +77,31 @@ export interface Store {
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
 }
+
+/** Failed-login bookkeeping for one key (an account, or an account seen from one address). */
+export interface FailureCounter {
+  /** Consecutive failures in the current window. */
+  failures: number;
+  /** Attempts are refused until then (ms); 0 when not blocked. */
+  blockedUntil: number;
+  /** Last successful login under this key (ms), or null. */
+  lastSuccessAt: number | null;
+}
+
+/**
+ * Where login failures are counted: the database, or Redis when configured. Every instance of Ras reads
+ * and writes the same counters, so two instances behind a load balancer throttle together.
+ */
+export interface ThrottleStore {
+  /** The counters for these keys; a key never seen is absent. */
+  readCounters(keys: string[]): Promise<Map<string, FailureCounter>>;
+  /**
+   * Counts one failure atomically: the count restarts at 1 when the previous failure is older than
+   * `windowMs`. Returns the new count.
+   */
+  recordFailure(key: string, now: number, windowMs: number): Promise<number>;
+  /** Blocks the key until `until`, unless it is already blocked for longer. */
+  blockUntil(key: string, until: number): Promise<void>;
+  /** Clears the failures and block of the key and remembers the success time. */
+  recordSuccess(key: string, now: number): Promise<void>;
+}

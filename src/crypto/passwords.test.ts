@@ -1,41 +1,51 @@
 import { hash } from '@node-rs/argon2';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
-import { dummyPasswordHash, hashPassword, needsRehash, verifyPassword } from './passwords.js';
+import { needsRehash, PasswordHasher } from './passwords.js';
 
-describe('passwords', () => {
-  it('hash with argon2id at m=19456, t=2, p=1 and verify', async () => {
-    const stored = await hashPassword('correct horse battery staple');
+describe('PasswordHasher', () => {
+  const hasher = new PasswordHasher(2);
+
+  it('hashes with argon2id at m=19456, t=2, p=1 and verifies', async () => {
+    const stored = await hasher.hash('correct horse battery staple');
     expect(stored).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
-    expect(await verifyPassword(stored, 'correct horse battery staple')).toBe(true);
-    expect(await verifyPassword(stored, 'correct horse battery stapler')).toBe(false);
+    expect(await hasher.verify(stored, 'correct horse battery staple')).toBe(true);
+    expect(await hasher.verify(stored, 'correct horse battery stapler')).toBe(false);
     expect(needsRehash(stored)).toBe(false);
   });
 
-  it('want a rehash for older parameters or another algorithm', async () => {
+  it('wants a rehash for older parameters or another algorithm', async () => {
     const weak = await hash('pw', { algorithm: 2, memoryCost: 4096, timeCost: 1, parallelism: 1 });
     const argon2i = await hash('pw', { algorithm: 1, memoryCost: 19456, timeCost: 2, parallelism: 1 });
     expect(needsRehash(weak)).toBe(true);
     expect(needsRehash(argon2i)).toBe(true);
-    expect(await verifyPassword(weak, 'pw')).toBe(true);
+    expect(await hasher.verify(weak, 'pw')).toBe(true);
   });
 
-  it('never match an unusable or malformed hash', async () => {
+  it('never matches an unusable or malformed hash', async () => {
     for (const stored of ['', '!unusable', '$argon2id$garbage', 'pbkdf2_sha256$1$x$y']) {
-      expect(await verifyPassword(stored, 'anything')).toBe(false);
+      expect(await hasher.verify(stored, 'anything')).toBe(false);
     }
   });
 
-  it('keep a dummy hash for unknown emails, made once', async () => {
-    expect(await dummyPasswordHash()).toBe(await dummyPasswordHash());
-    expect(await verifyPassword(await dummyPasswordHash(), 'anything')).toBe(false);
+  it('keeps one dummy hash for unknown emails', async () => {
+    expect(await hasher.dummy()).toBe(await hasher.dummy());
+    expect(await hasher.verify(await hasher.dummy(), 'anything')).toBe(false);
   });
 
-  it('hash off the event loop: eight concurrent hashes leave it responsive', async () => {
+  it('runs at most `concurrency` hashes at once, off the event loop', async () => {
+    const bounded = new PasswordHasher(2);
     const delay = monitorEventLoopDelay({ resolution: 5 });
     delay.enable();
-    await Promise.all(Array.from({ length: 8 }, (_, i) => hashPassword(`password number ${i}`)));
+    let maxRunning = 0;
+    const probe = setInterval(() => (maxRunning = Math.max(maxRunning, bounded.running)), 1);
+    const all = Promise.all(Array.from({ length: 8 }, (_, i) => bounded.hash(`password number ${i}`)));
+    expect(bounded.queued).toBe(6);
+    await all;
+    clearInterval(probe);
     delay.disable();
+    expect(maxRunning).toBe(2);
+    expect(bounded.queued).toBe(0);
     expect(delay.max / 1e6).toBeLessThan(100);
   });
 });

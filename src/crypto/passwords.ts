@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { type Algorithm, hash, verify } from '@node-rs/argon2';
+import pLimit, { type LimitFunction } from 'p-limit';
 
 /** OWASP's argon2id minimum (m=19 MiB, t=2, p=1). Raising any of these upgrades hashes at the next login. */
 export const ARGON2_PARAMS = {
@@ -9,24 +11,6 @@ export const ARGON2_PARAMS = {
   timeCost: 2,
   parallelism: 1,
 } as const;
-
-/**
- * argon2id of an already NFKC-normalized password. @node-rs/argon2 computes on the libuv thread pool,
- * so the event loop keeps serving while a hash runs.
- */
-export function hashPassword(password: string): Promise<string> {
-  return hash(password, ARGON2_PARAMS);
-}
-
-/** Checks a password against a stored hash. An unusable or unknown hash never matches. */
-export async function verifyPassword(storedHash: string, password: string): Promise<boolean> {
-  if (!storedHash.startsWith('$argon2')) return false;
-  try {
-    return await verify(storedHash, password);
-  } catch {
-    return false;
-  }
-}
 
 const ARGON2_PHC = /^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$/;
 
@@ -38,13 +22,51 @@ export function needsRehash(storedHash: string): boolean {
   return m !== ARGON2_PARAMS.memoryCost || t !== ARGON2_PARAMS.timeCost || p !== ARGON2_PARAMS.parallelism;
 }
 
-let dummyHash: Promise<string> | undefined;
-
 /**
- * A hash of a random password, made once. Verifying against it when the email is unknown makes an unknown
- * email cost the same as a wrong password, so response time does not tell which emails have accounts.
+ * argon2id hashing and verification, off the event loop and bounded. @node-rs/argon2 computes on the libuv
+ * thread pool; the limiter keeps at most `concurrency` computations in flight (each takes 19 MiB), queues the
+ * rest, and leaves pool threads free for other work. A login storm therefore costs bounded memory and never
+ * stalls the event loop, it only waits longer.
  */
-export function dummyPasswordHash(): Promise<string> {
-  dummyHash ??= hashPassword(randomBytes(16).toString('hex'));
-  return dummyHash;
+export class PasswordHasher {
+  private readonly limit: LimitFunction;
+  private dummyHash: Promise<string> | undefined;
+
+  constructor(readonly concurrency: number = availableParallelism()) {
+    this.limit = pLimit(concurrency);
+  }
+
+  /** Hashes waiting for a slot (a gauge for metrics and load tests). */
+  get queued(): number {
+    return this.limit.pendingCount;
+  }
+
+  /** Hashes being computed now. */
+  get running(): number {
+    return this.limit.activeCount;
+  }
+
+  /** argon2id of an already NFKC-normalized password. */
+  hash(password: string): Promise<string> {
+    return this.limit(() => hash(password, ARGON2_PARAMS));
+  }
+
+  /** Checks a password against a stored hash. An unusable or unknown hash never matches. */
+  async verify(storedHash: string, password: string): Promise<boolean> {
+    if (!storedHash.startsWith('$argon2')) return false;
+    try {
+      return await this.limit(() => verify(storedHash, password));
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * A hash of a random password, made once. Verifying against it when the email is unknown makes an unknown
+   * email cost the same as a wrong password, so response time does not tell which emails have accounts.
+   */
+  dummy(): Promise<string> {
+    this.dummyHash ??= this.hash(randomBytes(16).toString('hex'));
+    return this.dummyHash;
+  }
 }

@@ -4,7 +4,7 @@ import { deactivateOwnAccount } from '../accounts/deactivation.js';
 import { changePassword } from '../accounts/password-change.js';
 import { authOf, requireOwnSession } from './auth-guard.js';
 import { clientOf } from './client.js';
-import { logRefusal } from './security-log.js';
+import { logRefusal, securityEvent } from './security-log.js';
 import { MESSAGES, SEED } from './messages.js';
 import {
   authErrors,
@@ -23,7 +23,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext }> 
   app.post(
     '/api/v1/users/:userid/password/',
     {
-      onRequest: ownSession,
+      ...ownSession,
       schema: {
         tags: ['account'],
         summary: 'Change the password; every session ends and a new one is returned',
@@ -38,7 +38,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext }> 
       const token = await logRefusal(request, 'password.change', () =>
         changePassword(ctx, session, request.body, clientOf(request)),
       );
-      request.log.info({ event: 'password.change', userId: session.userId }, 'password changed');
+      securityEvent(request, 'password.change');
       return { status_code: 200, message: MESSAGES.passwordChanged, result: { auth_token: token } };
     },
   );
@@ -46,7 +46,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext }> 
   app.post(
     '/api/v1/users/:userid/deactivate/',
     {
-      onRequest: ownSession,
+      ...ownSession,
       schema: {
         tags: ['account'],
         summary: 'Deactivate the account (login then answers 404); every session ends',
@@ -59,9 +59,9 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext }> 
     async (request) => {
       const { session } = authOf(request);
       await logRefusal(request, 'deactivate', () =>
-        deactivateOwnAccount(ctx, session, request.body.password),
+        deactivateOwnAccount(ctx, session, request.body.password, clientOf(request)),
       );
-      request.log.info({ event: 'deactivate', userId: session.userId }, 'account deactivated by its owner');
+      securityEvent(request, 'deactivate');
       return { status_code: 200, message: SEED.deactivated };
     },
   );

@@ -3,6 +3,7 @@ import type { AccountsContext } from '../accounts/context.js';
 import { AccountError } from '../accounts/errors.js';
 import { validateSessionToken } from '../accounts/sessions.js';
 import type { ActiveSession } from '../accounts/storage.js';
+import { securityEvent } from './security-log.js';
 
 export interface Authenticated {
   session: ActiveSession;
@@ -12,7 +13,13 @@ export interface Authenticated {
 
 declare module 'fastify' {
   interface FastifyRequest {
+    /** Set by the guard on `/users/{userid}/…` routes once the token is checked. */
     auth?: Authenticated;
+    authAttempt?: Promise<Authenticated | AccountError>;
+  }
+  interface FastifyContextConfig {
+    /** The route is behind `requireOwnSession`. */
+    authenticated?: boolean;
   }
 }
 
@@ -41,26 +48,49 @@ export function readUserId(request: FastifyRequest): number {
   return id;
 }
 
+async function authenticate(ctx: AccountsContext, header: string | undefined): Promise<Authenticated> {
+  const token = readBearerToken(header);
+  const session = await validateSessionToken(ctx, token);
+  if (!session) throw new AccountError('token_invalid');
+  return { session, token };
+}
+
+/**
+ * Checks the request's token once, however many hooks ask (the rate limiter exempts authenticated requests,
+ * then the guard uses the same answer). A refusal is returned as a value; a database failure rejects.
+ */
+export function resolveAuth(
+  ctx: AccountsContext,
+  request: FastifyRequest,
+): Promise<Authenticated | AccountError> {
+  request.authAttempt ??= authenticate(ctx, request.headers.authorization).catch((error: unknown) => {
+    if (error instanceof AccountError) return error;
+    throw error;
+  });
+  return request.authAttempt;
+}
+
 /**
  * Guards every `/users/{userid}/…` route, before the body is parsed: the id must be a positive integer
  * (404), a valid token must be presented (401), and it must belong to that id (403). Nothing of another
  * account is ever read: the check compares the session's own user id with the path.
+ * Spread the result into the route options: it adds the hook and marks the route `authenticated`.
  */
-export function requireOwnSession(ctx: AccountsContext): onRequestAsyncHookHandler {
-  return async function ownSession(request) {
+export function requireOwnSession(ctx: AccountsContext): {
+  onRequest: onRequestAsyncHookHandler;
+  config: { authenticated: true };
+} {
+  const onRequest: onRequestAsyncHookHandler = async function ownSession(request) {
     const userId = readUserId(request);
-    const token = readBearerToken(request.headers.authorization);
-    const session = await validateSessionToken(ctx, token);
-    if (!session) throw new AccountError('token_invalid');
-    if (session.userId !== userId) {
-      request.log.info(
-        { event: 'auth.forbidden', userId: session.userId, requestedId: userId },
-        'foreign user id',
-      );
+    const auth = await resolveAuth(ctx, request);
+    if (auth instanceof AccountError) throw auth;
+    if (auth.session.userId !== userId) {
+      securityEvent(request, 'auth.forbidden', { userId: auth.session.userId, requestedId: userId });
       throw new AccountError('permission_denied');
     }
-    request.auth = { session, token };
+    request.auth = auth;
   };
+  return { onRequest, config: { authenticated: true } };
 }
 
 /** The authenticated session of a guarded route. */

@@ -39,6 +39,11 @@ const ACCOUNT_ERRORS: Record<AccountErrorCode, (error: AccountError) => HttpAnsw
     body: envelope(429, MESSAGES.throttled),
     headers: { 'retry-after': String(e.retryAfterSeconds ?? 60) },
   }),
+  rate_limited: (e) => ({
+    status: 429,
+    body: envelope(429, MESSAGES.rateLimited),
+    headers: { 'retry-after': String(e.retryAfterSeconds ?? 60) },
+  }),
   unavailable: () => ({ status: 503, body: envelope(503, MESSAGES.unavailable) }),
 };
 

@@ -2,9 +2,19 @@ import type { FastifyRequest } from 'fastify';
 import { AccountError } from '../accounts/errors.js';
 
 /**
- * Runs an attempt and logs a refusal as a security event (`<event>.failure` with the error code: never a
- * password, token or email), then rethrows it for the error mapper.
+ * One structured log line per security event (OWASP ASVS V16): the event name, the client address, the user
+ * id when known, and the request id that pino adds. Never a password, token or email; pino writes JSON, so a
+ * CR or LF in any value is escaped and cannot forge a line.
  */
+export function securityEvent(
+  request: FastifyRequest,
+  event: string,
+  fields: Record<string, unknown> = {},
+): void {
+  request.log.info({ event, ip: request.ip, userId: request.auth?.session.userId, ...fields }, event);
+}
+
+/** Runs an attempt; a refusal is logged (`<event>.failure` with its code, or `throttle`) and rethrown. */
 export async function logRefusal<T>(
   request: FastifyRequest,
   event: string,
@@ -14,10 +24,9 @@ export async function logRefusal<T>(
     return await attempt();
   } catch (error) {
     if (error instanceof AccountError) {
-      request.log.info(
-        { event: `${event}.failure`, reason: error.code, userId: request.auth?.session.userId },
-        `${event} refused`,
-      );
+      if (error.code === 'throttled')
+        securityEvent(request, 'throttle', { on: event, retryAfter: error.retryAfterSeconds });
+      else securityEvent(request, `${event}.failure`, { reason: error.code });
     }
     throw error;
   }

@@ -5,6 +5,7 @@ import { listSessions, revokeAllSessions, revokeSession } from '../accounts/sess
 import type { SessionRecord } from '../accounts/storage.js';
 import { authOf, requireOwnSession } from './auth-guard.js';
 import { MESSAGES } from './messages.js';
+import { securityEvent } from './security-log.js';
 import {
   authErrors,
   envelopeOf,
@@ -25,7 +26,7 @@ export const sessionsRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext }>
   app.get(
     '/api/v1/users/:userid/sessions/',
     {
-      onRequest: ownSession,
+      ...ownSession,
       schema: {
         tags: ['sessions'],
         summary: "The account's live sessions, newest first",
@@ -48,7 +49,7 @@ export const sessionsRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext }>
   app.delete(
     '/api/v1/users/:userid/sessions/:sessionid/',
     {
-      onRequest: ownSession,
+      ...ownSession,
       schema: {
         tags: ['sessions'],
         summary: 'End one session of the account',
@@ -62,7 +63,7 @@ export const sessionsRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext }>
       const sessionId = /^\d+$/.test(request.params.sessionid) ? Number(request.params.sessionid) : 0;
       if (sessionId < 1 || sessionId > MAX_ROW_ID) throw new AccountError('session_not_found');
       await revokeSession(ctx, session.userId, sessionId);
-      request.log.info({ event: 'session.revoke', userId: session.userId, sessionId }, 'session revoked');
+      securityEvent(request, 'session.revoke', { sessionId });
       return { status_code: 200, message: MESSAGES.sessionRevoked };
     },
   );
@@ -70,7 +71,7 @@ export const sessionsRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext }>
   app.post(
     '/api/v1/users/:userid/logout/all/',
     {
-      onRequest: ownSession,
+      ...ownSession,
       schema: {
         tags: ['sessions'],
         summary: 'End every session of the account, the current one included',
@@ -82,7 +83,7 @@ export const sessionsRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext }>
     async (request) => {
       const { session } = authOf(request);
       const ended = await revokeAllSessions(ctx, session.userId);
-      request.log.info({ event: 'logout.all', userId: session.userId, ended }, 'logged out everywhere');
+      securityEvent(request, 'logout.all', { ended });
       return { status_code: 200, message: MESSAGES.loggedOutEverywhere };
     },
   );

@@ -6,7 +6,8 @@ import { invalidateSessionToken } from '../accounts/sessions.js';
 import { signup } from '../accounts/signup.js';
 import { authOf, requireOwnSession } from './auth-guard.js';
 import { clientOf } from './client.js';
-import { logRefusal } from './security-log.js';
+import type { Limits } from './rate-limits.js';
+import { logRefusal, securityEvent } from './security-log.js';
 import { SEED } from './messages.js';
 import {
   authErrors,
@@ -20,12 +21,16 @@ import {
 } from './schemas.js';
 
 /** The seed's four routes: signup, login, retrieve the logged-in user, logout. */
-export const usersRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext }> = async (app, { ctx }) => {
+export const usersRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext; limits: Limits | null }> = async (
+  app,
+  { ctx, limits },
+) => {
   const ownSession = requireOwnSession(ctx);
 
   app.post(
     '/api/v1/users/signup/',
     {
+      config: limits ? { rateLimit: { max: limits.signupPerHour, timeWindow: '1 hour' } } : {},
       schema: {
         tags: ['users'],
         summary: 'Create an account and its first session',
@@ -34,12 +39,13 @@ export const usersRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext }> = 
           201: SignedInResponse,
           400: Envelope,
           401: envelopeOf('Invalid email, or email already taken'),
+          429: envelopeOf('Too many signups from this address (Retry-After says when to try again)'),
         },
       },
     },
     async (request, reply) => {
       const { user, token } = await signup(ctx, request.body, clientOf(request));
-      request.log.info({ event: 'signup', userId: user.id }, 'account created');
+      securityEvent(request, 'signup', { userId: user.id });
       return reply
         .code(201)
         .send({ status_code: 201, message: SEED.signedUp, result: { ...user, auth_token: token } });
@@ -49,19 +55,25 @@ export const usersRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext }> = 
   app.post(
     '/api/v1/users/login/',
     {
+      config: limits ? { rateLimit: { max: limits.loginPerMinute, timeWindow: '1 minute' } } : {},
       schema: {
         tags: ['users'],
         summary: 'Open a new session with email and password',
         description: 'Every login opens a new session with its own token; earlier sessions stay valid.',
         body: Credentials,
-        response: { 200: SignedInResponse, 400: Envelope, 404: Envelope, 429: Envelope },
+        response: {
+          200: SignedInResponse,
+          400: Envelope,
+          404: envelopeOf('The account is deactivated (told only with the right password)'),
+          429: envelopeOf('Too many failed attempts or requests (Retry-After says when to try again)'),
+        },
       },
     },
     async (request) => {
       const { user, token } = await logRefusal(request, 'login', () =>
         login(ctx, request.body, clientOf(request)),
       );
-      request.log.info({ event: 'login.success', userId: user.id }, 'login succeeded');
+      securityEvent(request, 'login.success', { userId: user.id });
       return { status_code: 200, message: SEED.loggedIn, result: { ...user, auth_token: token } };
     },
   );
@@ -69,7 +81,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext }> = 
   app.get(
     '/api/v1/users/:userid/',
     {
-      onRequest: ownSession,
+      ...ownSession,
       schema: {
         tags: ['users'],
         summary: 'The logged-in user',
@@ -87,7 +99,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext }> = 
   app.post(
     '/api/v1/users/:userid/logout/',
     {
-      onRequest: ownSession,
+      ...ownSession,
       schema: {
         tags: ['users'],
         summary: 'End the session of the presented token (only that one)',
@@ -100,10 +112,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext }> = 
       const { session, token } = authOf(request);
       // Ten concurrent logouts pass the guard together; only the one whose delete took the row answers 200.
       if (!(await invalidateSessionToken(ctx, token))) throw new AccountError('token_invalid');
-      request.log.info(
-        { event: 'logout', userId: session.userId, sessionId: session.sessionId },
-        'logged out',
-      );
+      securityEvent(request, 'logout', { sessionId: session.sessionId });
       return { status_code: 200, message: SEED.loggedOut };
     },
   );

@@ -1,9 +1,11 @@
 import { type Kysely, type Migration, Migrator } from 'kysely';
 import * as init from './migrations/0001-init.js';
+import * as loginThrottle from './migrations/0002-login-throttle.js';
 
 /** Every migration, in order. Listed here rather than read from disk so the built package needs no file lookups. */
 const migrations: Record<string, Migration> = {
   '0001-init': init,
+  '0002-login-throttle': loginThrottle,
 };
 
 /**

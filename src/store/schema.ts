@@ -27,7 +27,17 @@ export interface SessionsTable {
   ip: string | null;
 }
 
+export interface LoginThrottleTable {
+  /** `address:<email> <ip>` or `account:<email>` */
+  key: string;
+  failures: number;
+  last_failure_at: number;
+  blocked_until: number;
+  last_success_at: number | null;
+}
+
 export interface Tables {
   users: UsersTable;
   sessions: SessionsTable;
+  login_throttle: LoginThrottleTable;
 }

@@ -39,7 +39,10 @@ describe('the server process (node dist/server.js)', () => {
         body: JSON.stringify({ email: uniqueEmail(), password: PASSWORD }),
       }),
     );
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Signal only once all four are inside the server: a request not yet received is not "in flight".
+    while ((server.output().match(/incoming request/g) ?? []).length < 4) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
     const code = await server.stop('SIGTERM');
     const answers = await Promise.all(inFlight);
     expect(answers.map((r) => r.status)).toEqual([201, 201, 201, 201]);

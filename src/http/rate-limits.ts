@@ -1,0 +1,42 @@
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { AccountsContext } from '../accounts/context.js';
+import { AccountError } from '../accounts/errors.js';
+import type { Config } from '../config.js';
+import { resolveAuth } from './auth-guard.js';
+import { securityEvent } from './security-log.js';
+
+export type Limits = NonNullable<Config['rateLimit']>;
+
+const MINUTE = 60_000;
+
+/**
+ * Per-address request limits (@fastify/rate-limit), counted in memory or, with REDIS_URL, in Redis so every
+ * instance shares them: signups (the seed's "email already exist" answer tells whether an account exists; this
+ * bounds how fast anyone can ask), login attempts, and a global limit for everything else. Requests with a
+ * valid token are exempt from the global limit: a client's backend authenticates each of its own requests
+ * through Ras, all from one address. A failing Redis lets requests through (availability first); the login
+ * throttle, which guards passwords, fails closed instead.
+ */
+export async function registerRateLimits(
+  app: FastifyInstance,
+  ctx: AccountsContext,
+  limits: Limits,
+  redis: Redis | null,
+): Promise<void> {
+  await app.register(rateLimit, {
+    global: true,
+    max: limits.globalPerMinute,
+    timeWindow: MINUTE,
+    ...(redis ? { redis, nameSpace: 'ras:ratelimit:' } : {}),
+    skipOnError: true,
+    allowList: async (request) => {
+      if (!request.routeOptions.config.authenticated) return false;
+      return !((await resolveAuth(ctx, request)) instanceof AccountError);
+    },
+    onExceeded: (request) => securityEvent(request, 'rate_limit', { path: request.routeOptions.url }),
+    errorResponseBuilder: (_request, context) =>
+      new AccountError('rate_limited', undefined, Math.max(1, Math.ceil(context.ttl / 1000))),
+  });
+}
