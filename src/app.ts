@@ -25,6 +25,13 @@ import { RedisThrottleStore } from './store/redis-throttle.store.js';
 import { KyselyStore } from './store/store.js';
 import { SqlThrottleStore } from './store/throttle.store.js';
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The accounts context: storage, hasher (with its queue gauges), throttle. For metrics and tests. */
+    accounts: AccountsContext;
+  }
+}
+
 export interface AppOptions {
   /** The clock, for tests that move time; defaults to Date.now. */
   now?: () => number;
@@ -33,6 +40,7 @@ export interface AppOptions {
 }
 
 const PRUNE_INTERVAL_MS = 10 * 60 * 1000;
+const CONNECTION_TIMEOUT_MS = 5_000;
 
 /**
  * Builds Ras without listening: opens the database (and Redis when configured), runs migrations, registers
@@ -60,10 +68,13 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   };
 
   const app = Fastify(serverOptions(config, options)).withTypeProvider<TypeBoxTypeProvider>();
+  // Node's default is 60 s; a client gets as long for its headers as Fastify gives it for the connection.
+  app.server.headersTimeout = CONNECTION_TIMEOUT_MS;
   const pruning = redis
     ? undefined
     : setInterval(() => void pruneThrottle(app, sqlThrottle, now), PRUNE_INTERVAL_MS);
   pruning?.unref();
+  app.decorate('accounts', ctx);
   app.addHook('onClose', async () => {
     clearInterval(pruning);
     await redis?.quit().catch(() => redis.disconnect());
@@ -119,7 +130,7 @@ function serverOptions(config: Config, options: AppOptions): FastifyServerOption
     trustProxy: config.trustProxy as FastifyServerOptions['trustProxy'],
     // Slow clients cannot pin sockets: a whole request must arrive within 10 s, headers within 5 s.
     requestTimeout: 10_000,
-    connectionTimeout: 5_000,
+    connectionTimeout: CONNECTION_TIMEOUT_MS,
     keepAliveTimeout: 5_000,
     forceCloseConnections: 'idle',
     return503OnClosing: true,

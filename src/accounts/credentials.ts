@@ -19,11 +19,14 @@ export async function verifyCredentials(
     await passwordMatches(ctx, undefined, password);
     throw new AccountError('invalid_credentials');
   }
-  const throttle = await ctx.throttle.check(email, ip);
   const user = await ctx.store.users.findUserByEmail(email);
+  const throttle = await ctx.throttle.check(email, ip);
+  if (throttle.retryAfterSeconds > 0) {
+    throw new AccountError('throttled', { retryAfterSeconds: throttle.retryAfterSeconds, userId: user?.id });
+  }
   if (!(await passwordMatches(ctx, user?.passwordHash, password)) || !user) {
     await ctx.throttle.failed(throttle);
-    throw new AccountError('invalid_credentials');
+    throw new AccountError('invalid_credentials', { userId: user?.id });
   }
   await ctx.throttle.succeeded(throttle);
   return user;

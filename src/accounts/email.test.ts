@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { normalizeEmail } from './email.js';
 
@@ -42,5 +43,55 @@ describe('normalizeEmail', () => {
       const once = normalizeEmail(input);
       expect(normalizeEmail(once)).toBe(once);
     }
+  });
+});
+
+describe('normalizeEmail (properties)', () => {
+  const fullWidth = (s: string) =>
+    s.replace(/[A-Za-z0-9]/g, (c) => String.fromCodePoint(c.codePointAt(0)! - 0x20 + 0xff00));
+
+  it('is idempotent on any input', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.emailAddress(), fc.string({ unit: 'binary' })), (input) => {
+        const once = normalizeEmail(input);
+        return once === undefined || normalizeEmail(once) === once;
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('makes case, surrounding space and NFKC (full-width) variants of a valid address collide', () => {
+    fc.assert(
+      fc.property(fc.emailAddress(), fc.constantFrom('', ' ', '\t'), (email, pad) => {
+        const plain = normalizeEmail(email);
+        if (plain === undefined) return true;
+        return (
+          normalizeEmail(`${pad}${email.toUpperCase()}${pad}`) === plain &&
+          normalizeEmail(fullWidth(email)) === plain
+        );
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('never accepts control or format characters', () => {
+    const bad = fc.constantFrom(
+      '\u0000',
+      '\r',
+      '\n',
+      '\u0007',
+      '\u200b',
+      '\u200d',
+      '\u202e',
+      '\u2066',
+      '\ufeff',
+    );
+    fc.assert(
+      fc.property(fc.emailAddress(), bad, fc.nat(), (email, char, at) => {
+        const i = 1 + (at % Math.max(1, email.length - 1));
+        return normalizeEmail(email.slice(0, i) + char + email.slice(i)) === undefined;
+      }),
+      { numRuns: 1000 },
+    );
   });
 });

@@ -17,15 +17,28 @@ export type AccountErrorCode =
   | 'rate_limited'
   | 'unavailable';
 
+export interface AccountErrorDetails {
+  /** Shown to the client where the code's message varies (which password rule failed). */
+  reason?: string;
+  /** For `throttled` and `rate_limited`: when to try again. */
+  retryAfterSeconds?: number;
+  /** The account concerned, for the security log only; never shown to the client. */
+  userId?: number;
+}
+
 export class AccountError extends Error {
+  readonly reason?: string;
+  readonly retryAfterSeconds?: number;
+  readonly userId?: number;
+
   constructor(
     readonly code: AccountErrorCode,
-    /** Shown to the client where the code's message varies (which password rule failed). */
-    readonly reason?: string,
-    /** For `throttled`: when to try again. */
-    readonly retryAfterSeconds?: number,
+    details: AccountErrorDetails = {},
   ) {
-    super(reason ?? code);
+    super(details.reason ?? code);
     this.name = 'AccountError';
+    this.reason = details.reason;
+    this.retryAfterSeconds = details.retryAfterSeconds;
+    this.userId = details.userId;
   }
 }

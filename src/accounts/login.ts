@@ -18,7 +18,7 @@ export interface LoginInput {
  */
 export async function login(ctx: AccountsContext, input: LoginInput, client: ClientInfo): Promise<SignedIn> {
   const user = await verifyCredentials(ctx, normalizeEmail(input.email), input.password, client.ip);
-  if (!user.isActive) throw new AccountError('account_deactivated');
+  if (!user.isActive) throw new AccountError('account_deactivated', { userId: user.id });
 
   await upgradeHashIfNeeded(ctx, user, normalizePassword(input.password as string));
   const { token } = await createSession(ctx, ctx.store, user.id, client);

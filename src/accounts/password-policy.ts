@@ -43,14 +43,18 @@ export function isImpossiblePassword(value: unknown): boolean {
  * with the reason. Lengths are counted in code points of the NFKC form.
  */
 export function acceptNewPassword(value: unknown): string {
-  if (typeof value !== 'string') throw new AccountError('password_refused', PASSWORD_MESSAGES.notString);
-  if (isImpossiblePassword(value)) throw new AccountError('password_refused', PASSWORD_MESSAGES.tooLong);
+  if (typeof value !== 'string')
+    throw new AccountError('password_refused', { reason: PASSWORD_MESSAGES.notString });
+  if (isImpossiblePassword(value))
+    throw new AccountError('password_refused', { reason: PASSWORD_MESSAGES.tooLong });
   const password = normalizePassword(value);
   const length = characterCount(password);
-  if (length < MIN_PASSWORD_LENGTH) throw new AccountError('password_refused', PASSWORD_MESSAGES.tooShort);
-  if (length > MAX_PASSWORD_LENGTH) throw new AccountError('password_refused', PASSWORD_MESSAGES.tooLong);
+  if (length < MIN_PASSWORD_LENGTH)
+    throw new AccountError('password_refused', { reason: PASSWORD_MESSAGES.tooShort });
+  if (length > MAX_PASSWORD_LENGTH)
+    throw new AccountError('password_refused', { reason: PASSWORD_MESSAGES.tooLong });
   if (COMMON_PASSWORDS.has(password.toLowerCase())) {
-    throw new AccountError('password_refused', PASSWORD_MESSAGES.tooCommon);
+    throw new AccountError('password_refused', { reason: PASSWORD_MESSAGES.tooCommon });
   }
   return password;
 }

@@ -14,7 +14,6 @@
  * A success clears both counters. Unknown emails are counted like known ones, so throttling does not reveal
  * which accounts exist. Refused (429) attempts are not counted: waiting out the delay is always enough.
  */
-import { AccountError } from './errors.js';
 import type { FailureCounter, ThrottleStore } from './storage.js';
 
 export interface ThrottlePolicy {
@@ -61,8 +60,10 @@ function keysOf(email: string, ip: string | null): ThrottleKeys {
   return { address: `address:${email} ${ip ?? 'unknown'}`, account: `account:${email}` };
 }
 
-/** What `check` saw, handed back to `succeeded` so the common success needs no write. */
+/** What `check` saw, handed back to `failed`/`succeeded` (so the common success needs no write). */
 export interface ThrottleState {
+  /** 0 when the attempt may go ahead; otherwise refuse it and say when to retry. */
+  retryAfterSeconds: number;
   keys: ThrottleKeys;
   address?: FailureCounter;
   account?: FailureCounter;
@@ -74,24 +75,20 @@ export class LoginThrottle {
     private readonly now: () => number,
   ) {}
 
-  /** Throws `throttled` (with Retry-After) when this email may not be tried from this address now. */
+  /** Whether this email may be tried from this address now, and if not, for how long it may not. */
   async check(email: string, ip: string | null): Promise<ThrottleState> {
     const keys = keysOf(email, ip);
     const counters = await this.store.readCounters([keys.address, keys.account]);
-    const state: ThrottleState = {
-      keys,
-      address: counters.get(keys.address),
-      account: counters.get(keys.account),
-    };
+    const address = counters.get(keys.address);
+    const account = counters.get(keys.account);
     const now = this.now();
-    const knownAddress = (state.address?.lastSuccessAt ?? -Infinity) > now - KNOWN_ADDRESS_MS;
+    const knownAddress = (address?.lastSuccessAt ?? -Infinity) > now - KNOWN_ADDRESS_MS;
     const blockedUntil = Math.max(
-      state.address?.blockedUntil ?? 0,
-      knownAddress ? 0 : (state.account?.blockedUntil ?? 0),
+      address?.blockedUntil ?? 0,
+      knownAddress ? 0 : (account?.blockedUntil ?? 0),
     );
-    if (blockedUntil > now)
-      throw new AccountError('throttled', undefined, Math.ceil((blockedUntil - now) / 1000));
-    return state;
+    const retryAfterSeconds = blockedUntil > now ? Math.ceil((blockedUntil - now) / 1000) : 0;
+    return { retryAfterSeconds, keys, address, account };
   }
 
   /** Counts a failed attempt under both keys and blocks them when their policy says so. */

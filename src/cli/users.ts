@@ -66,6 +66,7 @@ export async function runUsersCommand(
 async function findUser(store: Store, email: string): Promise<UserRecord> {
   const normalized = normalizeEmail(email);
   const user = normalized === undefined ? undefined : await store.users.findUserByEmail(normalized);
-  if (!user) throw new AccountError('user_not_found', `no account with email ${JSON.stringify(email)}`);
+  if (!user)
+    throw new AccountError('user_not_found', { reason: `no account with email ${JSON.stringify(email)}` });
   return user;
 }

@@ -1,4 +1,4 @@
-import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+import type { FastifyRequest, preParsingAsyncHookHandler } from 'fastify';
 import type { AccountsContext } from '../accounts/context.js';
 import { AccountError } from '../accounts/errors.js';
 import { validateSessionToken } from '../accounts/sessions.js';
@@ -77,10 +77,11 @@ export function resolveAuth(
  * Spread the result into the route options: it adds the hook and marks the route `authenticated`.
  */
 export function requireOwnSession(ctx: AccountsContext): {
-  onRequest: onRequestAsyncHookHandler;
+  preParsing: preParsingAsyncHookHandler;
   config: { authenticated: true };
 } {
-  const onRequest: onRequestAsyncHookHandler = async function ownSession(request) {
+  // preParsing, not onRequest: the per-address rate limiter (an onRequest hook) must see refused tokens too.
+  const preParsing: preParsingAsyncHookHandler = async function ownSession(request) {
     const userId = readUserId(request);
     const auth = await resolveAuth(ctx, request);
     if (auth instanceof AccountError) throw auth;
@@ -90,7 +91,7 @@ export function requireOwnSession(ctx: AccountsContext): {
     }
     request.auth = auth;
   };
-  return { onRequest, config: { authenticated: true } };
+  return { preParsing, config: { authenticated: true } };
 }
 
 /** The authenticated session of a guarded route. */

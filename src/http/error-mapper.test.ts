@@ -16,7 +16,7 @@ describe('toHttpAnswer', () => {
   });
 
   it('puts Retry-After on a throttle', () => {
-    const answer = toHttpAnswer(new AccountError('throttled', undefined, 42));
+    const answer = toHttpAnswer(new AccountError('throttled', { retryAfterSeconds: 42 }));
     expect(answer.status).toBe(429);
     expect(answer.headers).toEqual({ 'retry-after': '42' });
   });

@@ -37,6 +37,6 @@ export async function registerRateLimits(
     },
     onExceeded: (request) => securityEvent(request, 'rate_limit', { path: request.routeOptions.url }),
     errorResponseBuilder: (_request, context) =>
-      new AccountError('rate_limited', undefined, Math.max(1, Math.ceil(context.ttl / 1000))),
+      new AccountError('rate_limited', { retryAfterSeconds: Math.max(1, Math.ceil(context.ttl / 1000)) }),
   });
 }

@@ -25,8 +25,16 @@ export async function logRefusal<T>(
   } catch (error) {
     if (error instanceof AccountError) {
       if (error.code === 'throttled')
-        securityEvent(request, 'throttle', { on: event, retryAfter: error.retryAfterSeconds });
-      else securityEvent(request, `${event}.failure`, { reason: error.code });
+        securityEvent(request, 'throttle', {
+          on: event,
+          retryAfter: error.retryAfterSeconds,
+          userId: error.userId ?? request.auth?.session.userId,
+        });
+      else
+        securityEvent(request, `${event}.failure`, {
+          reason: error.code,
+          userId: error.userId ?? request.auth?.session.userId,
+        });
     }
     throw error;
   }

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { AccountsContext } from '../accounts/context.js';
 import { AccountError } from '../accounts/errors.js';
 import { listSessions, revokeAllSessions, revokeSession } from '../accounts/sessions.js';
@@ -8,6 +9,7 @@ import { MESSAGES } from './messages.js';
 import { securityEvent } from './security-log.js';
 import {
   authErrors,
+  Detail,
   envelopeOf,
   Envelope,
   SessionParams,
@@ -55,7 +57,14 @@ export const sessionsRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext }>
         summary: 'End one session of the account',
         security: tokenSecurity,
         params: SessionParams,
-        response: { 200: Envelope, ...authErrors, 404: envelopeOf('Not a session of this account') },
+        response: {
+          200: Envelope,
+          ...authErrors,
+          404: Type.Union([Detail, envelopeOf('Not a session of this account')], {
+            description:
+              '`{"detail":"Not found."}` for a user id that is not a positive integer; the envelope for a session that is not this account\'s',
+          }),
+        },
       },
     },
     async (request) => {

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { type Driver, Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import type { Tables } from './schema.js';
 
@@ -46,8 +46,28 @@ function openSqlite(filename: string): Database {
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
-  const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Tables>({ dialect: new SqliteDialectKeepingErrors(sqlite) });
   return { db, dialect: 'sqlite', close: () => db.destroy() };
+}
+
+/**
+ * SQLite rolls a transaction back by itself on some errors (an I/O error, a full disk). Kysely then sends
+ * ROLLBACK anyway, which fails with "no transaction is active" and hides the real error, so a read-only
+ * disk would look like a bug (500) instead of an outage (503). Skip the ROLLBACK when there is nothing to undo.
+ */
+class SqliteDialectKeepingErrors extends SqliteDialect {
+  constructor(private readonly sqlite: SqliteDatabase.Database) {
+    super({ database: sqlite });
+  }
+
+  override createDriver(): Driver {
+    const driver = super.createDriver();
+    const rollback = driver.rollbackTransaction.bind(driver);
+    driver.rollbackTransaction = async (connection) => {
+      if (this.sqlite.inTransaction) await rollback(connection);
+    };
+    return driver;
+  }
 }
 
 // BIGINT (oid 20) arrives as a string by default; every BIGINT here is a millisecond time, well inside 2^53.
@@ -70,8 +90,11 @@ function openPostgres(
     connectionTimeoutMillis: connectTimeoutMs,
     types: pgTypes,
   });
-  // An idle client whose server went away emits 'error' on the pool; unhandled, it would end the process.
+  // A client whose server went away emits 'error': on the pool while idle, on the client itself while checked
+  // out (a socket reset can arrive after its query failed, before Kysely releases it). Unhandled, either one
+  // would end the process. The failed query already carries the error; the pool drops the dead client.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
   return { db, dialect: 'postgres', close: () => db.destroy() };
 }
@@ -84,28 +107,33 @@ const UNAVAILABLE_CODES = new Set([
   'ENOTFOUND',
   'EAI_AGAIN',
   'SQLITE_BUSY',
+  'SQLITE_LOCKED',
   'SQLITE_CANTOPEN',
   'SQLITE_READONLY',
-  'SQLITE_IOERR',
   'SQLITE_FULL',
-  '57P01', // admin_shutdown
-  '57P02', // crash_shutdown
-  '57P03', // cannot_connect_now
-  '53300', // too_many_connections
-  '08000',
-  '08003',
-  '08006',
-  '08001',
-  '08004',
+  'SQLITE_PERM',
+  '3D000', // the database does not exist (dropped, or not created yet)
+  '28000', // login refused
+  '28P01', // password refused
 ]);
+
+/**
+ * PostgreSQL SQLSTATE classes that mean "not now" rather than "wrong query": 08 connection exception,
+ * 53 insufficient resources (too many connections, disk full), 57 operator intervention (shutdown, a
+ * terminated backend, a cancelled statement).
+ */
+const UNAVAILABLE_CLASSES = ['08', '53', '57'];
 
 /** True when the error says the database cannot be reached or written now, as opposed to a bug. */
 export function isDatabaseUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('SQLITE_READONLY')))
-    return true;
-  return /timeout exceeded when trying to connect|Connection terminated|connection is closed|Client has encountered a connection error/i.test(
+  if (typeof code === 'string') {
+    if (UNAVAILABLE_CODES.has(code) || code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_IOERR'))
+      return true;
+    if (/^[0-9A-Z]{5}$/.test(code) && UNAVAILABLE_CLASSES.includes(code.slice(0, 2))) return true;
+  }
+  return /timeout exceeded when trying to connect|Connection terminated|connection is closed|Client has encountered a connection error|not currently accepting connections/i.test(
     error.message,
   );
 }

@@ -1,0 +1,77 @@
+import type { FastifyInstance } from 'fastify';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTestApp, PASSWORD, signupAccount, uniqueEmail } from '../../test/helpers.js';
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+describe('what a login costs', () => {
+  let app: FastifyInstance;
+  beforeAll(async () => {
+    app = await buildTestApp('sqlite::memory:', { ARGON2_CONCURRENCY: '2' });
+  });
+  afterAll(() => app.close());
+
+  const login = (email: string, password: string, remoteAddress: string) =>
+    app.inject({ method: 'POST', url: '/api/v1/users/login/', payload: { email, password }, remoteAddress });
+
+  it('an unknown email costs the same as a wrong password (median ratio within 0.8..1.25), with the same body', async () => {
+    const accounts = await Promise.all([signupAccount(app), signupAccount(app), signupAccount(app)]);
+    const unknown: number[] = [];
+    const wrong: number[] = [];
+    const bodies = new Set<string>();
+    // Distinct addresses and accounts keep every attempt under the throttle: only the hashing is timed.
+    for (let i = 0; i < 36; i++) {
+      const address = `198.51.100.${i + 1}`;
+      const started = performance.now();
+      const res =
+        i % 2 === 0
+          ? await login(uniqueEmail('nobody'), PASSWORD, address)
+          : await login(accounts[i % 3]!.email, 'not the password', address);
+      (i % 2 === 0 ? unknown : wrong).push(performance.now() - started);
+      expect(res.statusCode).toBe(400);
+      bodies.add(res.body);
+    }
+    const ratio = median(unknown) / median(wrong);
+    console.log(
+      `login timing: unknown ${median(unknown).toFixed(1)} ms, wrong ${median(wrong).toFixed(1)} ms, ratio ${ratio.toFixed(3)}`,
+    );
+    expect(ratio).toBeGreaterThan(0.8);
+    expect(ratio).toBeLessThan(1.25);
+    expect([...bodies]).toEqual(['{"status_code":400,"message":"Invalid username or password"}']);
+  });
+
+  it('answers 200 concurrent wrong logins, bounds argon2 concurrency and memory, keeps event-loop lag under 100 ms', async () => {
+    const { email } = await signupAccount(app);
+    const hasher = app.accounts.passwords;
+    const delay = monitorEventLoopDelay({ resolution: 5 });
+    let maxRunning = 0;
+    let maxRss = process.memoryUsage().rss;
+    const idleRss = maxRss;
+    const probe = setInterval(() => {
+      maxRunning = Math.max(maxRunning, hasher.running);
+      maxRss = Math.max(maxRss, process.memoryUsage().rss);
+    }, 2);
+    delay.enable();
+    const answers = await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        i % 2
+          ? login(uniqueEmail('storm'), 'wrong password', `203.0.113.${i % 250}`)
+          : login(email, 'wrong password', `192.0.2.${i % 250}`),
+      ),
+    );
+    delay.disable();
+    clearInterval(probe);
+    const codes = answers.map((r) => r.statusCode);
+    expect(codes.every((c) => c === 400 || c === 429)).toBe(true);
+    expect(maxRunning).toBeLessThanOrEqual(2);
+    const lagMs = delay.max / 1e6;
+    const growthMiB = (maxRss - idleRss) / 2 ** 20;
+    console.log(
+      `login storm: event-loop lag max ${lagMs.toFixed(1)} ms, p99 ${(delay.percentile(99) / 1e6).toFixed(1)} ms, RSS +${growthMiB.toFixed(1)} MiB`,
+    );
+    expect(lagMs).toBeLessThan(100);
+    // Two argon2 computations of 19 MiB each, plus room for 200 requests in flight and the allocator.
+    expect(growthMiB).toBeLessThan(2 * 19 + 48);
+  });
+});
