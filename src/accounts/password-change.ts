@@ -22,7 +22,7 @@ export async function changePassword(
   input: PasswordChangeInput,
   client: ClientInfo,
 ): Promise<string> {
-  const newPassword = acceptNewPassword(input.new_password);
+  const newPassword = acceptNewPassword(input.new_password, session.email);
   // A wrong current password counts as a failed login: a stolen token must not become a guessing oracle.
   const user = await verifyCredentials(ctx, session.email, input.current_password, client.ip);
   const passwordHash = await ctx.passwords.hash(newPassword);

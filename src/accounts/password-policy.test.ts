@@ -39,6 +39,20 @@ describe('acceptNewPassword', () => {
     expect(refusal(value)).toBe(PASSWORD_MESSAGES.notString);
   });
 
+  it.each([
+    ['ras12345678', undefined],
+    ['RAS-ACCOUNTS-2026', undefined],
+    ['jane.doe1984', 'jane.doe@example.com'],
+    ['my jane.doe@example.com!', 'jane.doe@example.com'],
+  ])('refuses %j as based on context-specific words', (pw, email) => {
+    expect(() => acceptNewPassword(pw, email)).toThrow(PASSWORD_MESSAGES.contextual);
+  });
+
+  it('accepts passwords that merely contain a context word', () => {
+    expect(acceptNewPassword('ras is my favourite band', 'ras@example.com')).toBe('ras is my favourite band');
+    expect(acceptNewPassword('jane likes long walks', 'jane@example.com')).toBe('jane likes long walks');
+  });
+
   it('refuses a huge string without normalizing it', () => {
     expect(isImpossiblePassword('x'.repeat(2049))).toBe(true);
     expect(isImpossiblePassword('x'.repeat(2048))).toBe(false);

@@ -17,7 +17,34 @@ export const PASSWORD_MESSAGES = {
   tooShort: `password must be at least ${MIN_PASSWORD_LENGTH} characters`,
   tooLong: `password must be at most ${MAX_PASSWORD_LENGTH} characters`,
   tooCommon: 'this password is too common, please choose a different one',
+  contextual: 'password must not be based on your email address or the name of this service',
 } as const;
+
+/**
+ * Context-specific words (ASVS 6.1.2/6.2.11): the service's own name and the account's email. A password that,
+ * stripped of everything but letters, is one of these words (or the email's local part) is refused, as is one
+ * that contains the whole email address. "ras2024!!" and "user@user.com1" are refused; "ras is my favourite
+ * band" is not: the words only make a password weak when they are all there is to it.
+ */
+export const CONTEXT_WORDS = [
+  'ras',
+  'rasaccounts',
+  'rasaccount',
+  'accounts',
+  'account',
+  'login',
+  'signup',
+] as const;
+
+const lettersOf = (text: string) => text.toLowerCase().replace(/[^\p{L}]/gu, '');
+
+function isContextual(password: string, email: string | undefined): boolean {
+  const letters = lettersOf(password);
+  if ((CONTEXT_WORDS as readonly string[]).includes(letters)) return true;
+  if (email === undefined) return false;
+  const localPart = lettersOf(email.split('@')[0] ?? '');
+  return (localPart.length > 0 && letters === localPart) || password.toLowerCase().includes(email);
+}
 
 /** NFKC, so the same password typed on different keyboards or input methods verifies the same way. */
 export function normalizePassword(password: string): string {
@@ -39,10 +66,10 @@ export function isImpossiblePassword(value: unknown): boolean {
 }
 
 /**
- * The normalized password when the signup policy accepts it; otherwise throws `password_refused`
- * with the reason. Lengths are counted in code points of the NFKC form.
+ * The normalized password when the signup policy accepts it for the account with this (normalized) email;
+ * otherwise throws `password_refused` with the reason. Lengths are counted in code points of the NFKC form.
  */
-export function acceptNewPassword(value: unknown): string {
+export function acceptNewPassword(value: unknown, email?: string): string {
   if (typeof value !== 'string')
     throw new AccountError('password_refused', { reason: PASSWORD_MESSAGES.notString });
   if (isImpossiblePassword(value))
@@ -55,6 +82,9 @@ export function acceptNewPassword(value: unknown): string {
     throw new AccountError('password_refused', { reason: PASSWORD_MESSAGES.tooLong });
   if (COMMON_PASSWORDS.has(password.toLowerCase())) {
     throw new AccountError('password_refused', { reason: PASSWORD_MESSAGES.tooCommon });
+  }
+  if (isContextual(password, email)) {
+    throw new AccountError('password_refused', { reason: PASSWORD_MESSAGES.contextual });
   }
   return password;
 }

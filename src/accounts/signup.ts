@@ -20,7 +20,7 @@ export async function signup(
 ): Promise<SignedIn> {
   const email = normalizeEmail(input.email);
   if (email === undefined) throw new AccountError('email_invalid');
-  const password = acceptNewPassword(input.password);
+  const password = acceptNewPassword(input.password, email);
   // A cheap early answer that spares the hash; the insert below is what actually guarantees uniqueness.
   if (await ctx.store.users.findUserByEmail(email)) throw new AccountError('email_taken');
 

@@ -160,6 +160,15 @@ describe('hostile connections (real socket)', () => {
     expect(answer).toContain('{"status_code":431,"message":"request header fields too large"}');
   });
 
+  it('refuses a request with both Content-Length and Transfer-Encoding (request smuggling)', async () => {
+    const body = '{"email":"a@example.com","password":"x"}';
+    const answer = await rawRequest(
+      `POST /api/v1/users/login/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${body.length}\r\nTransfer-Encoding: chunked\r\n\r\n${body}`,
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+  });
+
   it('answers a malformed request line with 400 in the envelope', async () => {
     const answer = await rawRequest('NONSENSE\r\n\r\n');
     expect(answer).toMatch(/^HTTP\/1\.1 400 /);

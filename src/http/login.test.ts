@@ -83,6 +83,13 @@ describeEachDatabase('POST /api/v1/users/login/', (database) => {
     expect(wrong.body).toBe('{"status_code":400,"message":"Invalid username or password"}');
   });
 
+  it('verifies the password exactly: no case folding, no trimming, no truncation', async () => {
+    const account = await signupAccount(app);
+    for (const variant of [PASSWORD.toUpperCase(), ` ${PASSWORD}`, PASSWORD.slice(0, -1), `${PASSWORD}x`]) {
+      expect((await login({ email: account.email, password: variant }, LOGIN)).statusCode).toBe(400);
+    }
+  });
+
   it('normalizes the password with NFKC before hashing and verifying', async () => {
     const email = uniqueEmail();
     // Full-width letters are NFKC-equivalent to ASCII: the same password typed with another input method.

@@ -1,0 +1,17 @@
+import { describe, expect, it } from 'vitest';
+import { openDatabase } from './database.js';
+import { migrateToLatest } from './migrate.js';
+
+describe('migrations', () => {
+  it('create the schema, are idempotent, and create no default account (ASVS 6.3.2)', async () => {
+    const database = openDatabase('sqlite::memory:');
+    try {
+      expect(await migrateToLatest(database.db)).toEqual(['0001-init', '0002-login-throttle']);
+      expect(await migrateToLatest(database.db)).toEqual([]);
+      const users = await database.db.selectFrom('users').select('id').execute();
+      expect(users).toEqual([]);
+    } finally {
+      await database.close();
+    }
+  });
+});
