@@ -67,6 +67,21 @@ const EnvSchema = Type.Object({
     maximum: 256,
     description: 'argon2id computations at once (each takes 19 MiB); the rest wait in a queue',
   }),
+  METRICS_PORT: Type.Integer({
+    default: 0,
+    minimum: 0,
+    maximum: 65535,
+    description: 'Serve Prometheus metrics at http://METRICS_HOST:METRICS_PORT/metrics; 0 (default): off',
+  }),
+  METRICS_HOST: Type.String({
+    default: '127.0.0.1',
+    minLength: 1,
+    description: 'Address of the metrics listener',
+  }),
+  ACCESS_LOG: Type.Union([Type.Literal('on'), Type.Literal('off')], {
+    default: 'off',
+    description: 'on: one log line per request received and answered (security events are always logged)',
+  }),
   TRUST_PROXY: Type.String({
     default: '',
     description:
@@ -89,6 +104,8 @@ export interface Config {
   redisUrl: string | null;
   rateLimit: { signupPerHour: number; loginPerMinute: number; globalPerMinute: number } | null;
   argon2Concurrency: number;
+  metrics: { host: string; port: number } | null;
+  accessLog: boolean;
 }
 
 export class ConfigError extends Error {
@@ -139,6 +156,8 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
             globalPerMinute: env.RATE_LIMIT_GLOBAL_PER_MINUTE,
           },
     argon2Concurrency: env.ARGON2_CONCURRENCY,
+    metrics: env.METRICS_PORT > 0 ? { host: env.METRICS_HOST, port: env.METRICS_PORT } : null,
+    accessLog: env.ACCESS_LOG === 'on',
   };
 }
 

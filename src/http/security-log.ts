@@ -11,7 +11,10 @@ export function securityEvent(
   event: string,
   fields: Record<string, unknown> = {},
 ): void {
-  request.log.info({ event, ip: request.ip, userId: request.auth?.session.userId, ...fields }, event);
+  request.log.info(
+    { reqId: request.id, event, ip: request.ip, userId: request.auth?.session.userId, ...fields },
+    event,
+  );
 }
 
 /** Runs an attempt; a refusal is logged (`<event>.failure` with its code, or `throttle`) and rethrown. */

@@ -1,9 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { type Driver, Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Tables } from './schema.js';
+import { RasSqliteDialect } from './sqlite-dialect.js';
 
 export type DatabaseLocation =
   { dialect: 'sqlite'; filename: string } | { dialect: 'postgres'; connectionString: string };
@@ -11,6 +12,8 @@ export type DatabaseLocation =
 export interface Database {
   db: Kysely<Tables>;
   dialect: DatabaseLocation['dialect'];
+  /** PostgreSQL pool use, for metrics; null on SQLite. */
+  poolUse(): { total: number; idle: number; waiting: number } | null;
   close(): Promise<void>;
 }
 
@@ -46,28 +49,8 @@ function openSqlite(filename: string): Database {
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
-  const db = new Kysely<Tables>({ dialect: new SqliteDialectKeepingErrors(sqlite) });
-  return { db, dialect: 'sqlite', close: () => db.destroy() };
-}
-
-/**
- * SQLite rolls a transaction back by itself on some errors (an I/O error, a full disk). Kysely then sends
- * ROLLBACK anyway, which fails with "no transaction is active" and hides the real error, so a read-only
- * disk would look like a bug (500) instead of an outage (503). Skip the ROLLBACK when there is nothing to undo.
- */
-class SqliteDialectKeepingErrors extends SqliteDialect {
-  constructor(private readonly sqlite: SqliteDatabase.Database) {
-    super({ database: sqlite });
-  }
-
-  override createDriver(): Driver {
-    const driver = super.createDriver();
-    const rollback = driver.rollbackTransaction.bind(driver);
-    driver.rollbackTransaction = async (connection) => {
-      if (this.sqlite.inTransaction) await rollback(connection);
-    };
-    return driver;
-  }
+  const db = new Kysely<Tables>({ dialect: new RasSqliteDialect(sqlite) });
+  return { db, dialect: 'sqlite', poolUse: () => null, close: () => db.destroy() };
 }
 
 // BIGINT (oid 20) arrives as a string by default; every BIGINT here is a millisecond time, well inside 2^53.
@@ -96,7 +79,8 @@ function openPostgres(
   pool.on('error', () => undefined);
   pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
-  return { db, dialect: 'postgres', close: () => db.destroy() };
+  const poolUse = () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount });
+  return { db, dialect: 'postgres', poolUse, close: () => db.destroy() };
 }
 
 const UNAVAILABLE_CODES = new Set([

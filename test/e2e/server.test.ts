@@ -31,6 +31,7 @@ describe('the server process (node dist/server.js)', () => {
     const server = await startServer({
       DATABASE_URL: `sqlite:${join(tempDir(), 'ras.db')}`,
       LOG_LEVEL: 'info',
+      ACCESS_LOG: 'on',
     });
     const inFlight = Array.from({ length: 4 }, () =>
       fetch(`${server.url}/api/v1/users/signup/`, {

@@ -1,0 +1,471 @@
+/**
+ * `npm run bench`: Ras against a raw node:http ceiling, in one run, on this machine.
+ *
+ * Servers run in child processes pinned to core 0, the load generator (autocannon, bench/load.ts) in its own
+ * process pinned to core 1, when taskset exists. Ras runs with its production defaults, plus TRUST_PROXY for
+ * loopback: the load generator stands for many clients behind one reverse proxy, each request with its own
+ * X-Forwarded-For, so the per-address limits apply per simulated client (as in production) instead of turning
+ * the whole benchmark into a 429 test. Ratios are what to read: absolute numbers drift on shared machines.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { hash, verify } from '@node-rs/argon2';
+import { Command } from 'commander';
+import pg from 'pg';
+import { ARGON2_PARAMS } from '../src/crypto/passwords.js';
+import type { LoadResult, LoadSpec } from './load.js';
+import { seedDatabase } from './seed.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const PASSWORD = 'bench password 1234';
+const SCENARIOS = ['me', 'bad-token', 'login', 'signup', 'me-during-logins', 'me-large'] as const;
+type Scenario = (typeof SCENARIOS)[number];
+
+interface Options {
+  quick: boolean;
+  duration: number;
+  warmup: number;
+  connections: number;
+  scenarios: Scenario[];
+  databases: ('sqlite' | 'postgres')[];
+  largeUsers: number;
+  largeSessions: number;
+}
+
+interface Row extends LoadResult {
+  scenario: string;
+  database: string;
+  peakRssMb: number;
+}
+
+// ---------------------------------------------------------------- processes
+
+const pinning = hasTaskset() && cpus().length >= 2;
+
+function hasTaskset(): boolean {
+  try {
+    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The command, pinned to one core when possible. */
+function pinned(core: number, command: string, args: string[]): [string, string[]] {
+  return pinning ? ['taskset', ['-c', String(core), command, ...args]] : [command, args];
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  return port;
+}
+
+interface Server {
+  url: string;
+  child: ChildProcess;
+  peakRssMb: () => number;
+  resetPeak: () => void;
+  stop: () => Promise<void>;
+}
+
+/** Starts a server process on core 0, waits until it says it listens, and samples its RSS every 100 ms. */
+async function startServer(args: string[], env: Record<string, string>, readyText: RegExp): Promise<Server> {
+  const port = await freePort();
+  const [command, argv] = pinned(0, process.execPath, args);
+  const child = spawn(command, argv, { cwd: ROOT, env: { ...process.env, ...env, PORT: String(port) } });
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    const onData = (data: Buffer) => {
+      output += data.toString();
+      if (readyText.test(output)) resolve();
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}:\n${output}`)));
+  });
+  child.stdout?.resume();
+  child.stderr?.resume();
+  let peak = 0;
+  const sample = () => (peak = Math.max(peak, rssMb(child.pid)));
+  const sampler = setInterval(sample, 100);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    child,
+    peakRssMb: () => (sample(), peak),
+    resetPeak: () => (peak = rssMb(child.pid)),
+    async stop() {
+      clearInterval(sampler);
+      child.kill('SIGTERM');
+      if (child.exitCode === null) await once(child, 'exit');
+    },
+  };
+}
+
+function rssMb(pid: number | undefined): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+  } catch {
+    return 0;
+  }
+}
+
+/** Runs bench/load.ts on core 1 and returns its result. */
+async function load(spec: LoadSpec): Promise<LoadResult> {
+  const [command, argv] = pinned(1, process.execPath, [
+    '--import',
+    'tsx',
+    'bench/load.ts',
+    JSON.stringify(spec),
+  ]);
+  const child = spawn(command, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`load generator exited with ${code}`);
+  return JSON.parse(output.trim().split('\n').at(-1) ?? '{}') as LoadResult;
+}
+
+// ---------------------------------------------------------------- Ras helpers
+
+const RAS_ENV = { LOG_LEVEL: 'info', TRUST_PROXY: '127.0.0.1' };
+const RAS_READY = /Server listening/;
+
+async function startRas(databaseUrl: string, extra: Record<string, string> = {}): Promise<Server> {
+  return startServer(['dist/server.js'], { ...RAS_ENV, DATABASE_URL: databaseUrl, ...extra }, RAS_READY);
+}
+
+async function createAccount(ras: Server): Promise<{ id: number; email: string; token: string }> {
+  const email = `bench-${randomBytes(4).toString('hex')}@example.com`;
+  const res = await fetch(`${ras.url}/api/v1/users/signup/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-forwarded-for': '10.255.255.1' },
+    body: JSON.stringify({ email, password: PASSWORD }),
+  });
+  if (res.status !== 201) throw new Error(`bench signup failed: ${res.status} ${await res.text()}`);
+  const { result } = (await res.json()) as { result: { id: number; auth_token: string } };
+  return { id: result.id, email, token: result.auth_token };
+}
+
+async function metric(url: string, name: string): Promise<number> {
+  const text = await (await fetch(url)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return Number(line?.split(' ')[1] ?? NaN);
+}
+
+// ---------------------------------------------------------------- databases
+
+interface BenchDatabase {
+  name: 'sqlite' | 'postgres';
+  url: string;
+  drop: () => Promise<void>;
+}
+
+async function createDatabase(name: 'sqlite' | 'postgres', label: string): Promise<BenchDatabase | null> {
+  if (name === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'ras-bench-'));
+    return {
+      name,
+      url: `sqlite:${join(dir, `${label}.db`)}`,
+      drop: async () => rmSync(dir, { recursive: true, force: true }),
+    };
+  }
+  const adminUrl = process.env.BENCH_POSTGRES_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const admin = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 2000 });
+  try {
+    await admin.connect();
+  } catch {
+    console.error(`PostgreSQL not reachable at ${adminUrl}: skipping its scenarios`);
+    return null;
+  }
+  const db = `ras_bench_${label}_${Date.now()}`;
+  await admin.query(`create database ${db}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${db}`;
+  return {
+    name,
+    url: url.toString(),
+    drop: async () => {
+      await admin.query(`drop database if exists ${db} with (force)`);
+      await admin.end();
+    },
+  };
+}
+
+// ---------------------------------------------------------------- scenarios
+
+function spec(
+  ras: Server,
+  options: Options,
+  overrides: Partial<LoadSpec> & Pick<LoadSpec, 'path'>,
+): LoadSpec {
+  return {
+    url: ras.url,
+    method: 'GET',
+    headers: {},
+    spreadClients: false,
+    connections: options.connections,
+    durationSeconds: options.duration,
+    warmupSeconds: options.warmup,
+    expectedStatus: 200,
+    ...overrides,
+  };
+}
+
+async function measure(
+  rows: Row[],
+  server: Server,
+  scenario: string,
+  database: string,
+  run: () => Promise<LoadResult>,
+) {
+  server.resetPeak();
+  const result = await run();
+  const row = { scenario, database, ...result, peakRssMb: server.peakRssMb() };
+  rows.push(row);
+  console.error(
+    `  ${scenario.padEnd(18)} ${database.padEnd(8)} ${row.requestsPerSecond.toFixed(0).padStart(7)} req/s`,
+  );
+}
+
+async function rasScenarios(
+  name: 'sqlite' | 'postgres',
+  options: Options,
+  rows: Row[],
+  extras: Record<string, number>,
+) {
+  const want = (s: Scenario) => options.scenarios.includes(s);
+  const small = await createDatabase(name, 'small');
+  if (!small) return;
+  try {
+    await seedDatabase(small.url, { users: 1000, sessions: 1000 });
+    const ras = await startRas(small.url);
+    try {
+      const account = await createAccount(ras);
+      const me = `/api/v1/users/${account.id}/`;
+      const auth = { authorization: `Token ${account.token}` };
+      const credentials = { kind: 'fixed' as const, json: { email: account.email, password: PASSWORD } };
+      if (want('me'))
+        await measure(rows, ras, 'me', name, () => load(spec(ras, options, { path: me, headers: auth })));
+      if (want('bad-token')) {
+        const bad = { authorization: `Token ras_${randomBytes(32).toString('base64url')}` };
+        await measure(rows, ras, 'bad-token', name, () =>
+          load(spec(ras, options, { path: me, headers: bad, spreadClients: true, expectedStatus: 401 })),
+        );
+      }
+      const hashing = { method: 'POST' as const, spreadClients: true, connections: 16 };
+      if (want('login')) {
+        await measure(rows, ras, 'login', name, () =>
+          load(spec(ras, options, { path: '/api/v1/users/login/', body: credentials, ...hashing })),
+        );
+      }
+      if (want('signup')) {
+        const body = { kind: 'signup' as const, password: PASSWORD };
+        await measure(rows, ras, 'signup', name, () =>
+          load(spec(ras, options, { path: '/api/v1/users/signup/', body, expectedStatus: 201, ...hashing })),
+        );
+      }
+    } finally {
+      await ras.stop();
+    }
+
+    if (want('me-during-logins')) {
+      // A separate server with METRICS_PORT: the event-loop delay is read from its own monitor.
+      const metricsPort = await freePort();
+      const stormed = await startRas(small.url, { METRICS_PORT: String(metricsPort) });
+      try {
+        const account = await createAccount(stormed);
+        const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+        await metric(metricsUrl, 'nodejs_eventloop_lag_p99_seconds'); // resets the delay histogram
+        const credentials = { kind: 'fixed' as const, json: { email: account.email, password: PASSWORD } };
+        const storm = load(
+          spec(stormed, options, {
+            path: '/api/v1/users/login/',
+            method: 'POST',
+            body: credentials,
+            spreadClients: true,
+            connections: 16,
+            warmupSeconds: 0,
+          }),
+        );
+        await measure(rows, stormed, 'me-during-logins', name, () =>
+          load(
+            spec(stormed, options, {
+              path: `/api/v1/users/${account.id}/`,
+              headers: { authorization: `Token ${account.token}` },
+              warmupSeconds: 0,
+            }),
+          ),
+        );
+        extras[`${name}.eventLoopDelayP99Ms`] =
+          (await metric(metricsUrl, 'nodejs_eventloop_lag_p99_seconds')) * 1000;
+        await storm;
+      } finally {
+        await stormed.stop();
+      }
+    }
+  } finally {
+    await small.drop();
+  }
+
+  if (want('me-large')) {
+    const large = await createDatabase(name, 'large');
+    if (!large) return;
+    try {
+      await seedDatabase(large.url, { users: options.largeUsers, sessions: options.largeSessions });
+      const ras = await startRas(large.url);
+      try {
+        const account = await createAccount(ras);
+        await measure(rows, ras, 'me-large', name, () =>
+          load(
+            spec(ras, options, {
+              path: `/api/v1/users/${account.id}/`,
+              headers: { authorization: `Token ${account.token}` },
+            }),
+          ),
+        );
+      } finally {
+        await ras.stop();
+      }
+    } finally {
+      await large.drop();
+    }
+  }
+}
+
+/** Median time of one argon2id verify with Ras's parameters, in seconds. */
+async function argon2VerifySeconds(): Promise<number> {
+  const stored = await hash(PASSWORD, ARGON2_PARAMS);
+  const times: number[] = [];
+  for (let i = 0; i < 15; i++) {
+    const started = performance.now();
+    await verify(stored, PASSWORD);
+    times.push((performance.now() - started) / 1000);
+  }
+  return times.sort((a, b) => a - b)[7]!;
+}
+
+// ---------------------------------------------------------------- report
+
+function ratio(a: number | undefined, b: number | undefined): number | null {
+  return a && b ? a / b : null;
+}
+
+function report(rows: Row[], extras: Record<string, number>, verifySeconds: number, options: Options) {
+  const rps = (scenario: string, database: string) =>
+    rows.find((r) => r.scenario === scenario && r.database === database)?.requestsPerSecond;
+  const raw = rps('raw', 'none');
+  const ratios: Record<string, number | null> = {};
+  for (const db of options.databases) {
+    ratios[`${db}: me / raw`] = ratio(rps('me', db), raw);
+    ratios[`${db}: bad-token / me`] = ratio(rps('bad-token', db), rps('me', db));
+    const login = rps('login', db);
+    ratios[`${db}: login req/s × verify time`] = login ? login * verifySeconds : null;
+    ratios[`${db}: me with ${options.largeSessions.toLocaleString()} sessions / me with 1,000`] = ratio(
+      rps('me-large', db),
+      rps('me', db),
+    );
+    ratios[`${db}: event-loop delay p99 in login storm (ms)`] = extras[`${db}.eventLoopDelayP99Ms`] ?? null;
+  }
+  ratios['server peak RSS, MB (max of all runs)'] = Math.max(...rows.map((r) => r.peakRssMb));
+
+  const header = ['scenario', 'db', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'peak RSS MB'];
+  const lines = rows.map((r) => [
+    r.scenario,
+    r.database,
+    r.requestsPerSecond.toFixed(0),
+    r.p50Ms.toFixed(1),
+    r.p99Ms.toFixed(1),
+    String(r.errors),
+    r.peakRssMb.toFixed(0),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const format = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  console.log(`\n${format(header)}\n|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const line of lines) console.log(format(line));
+  console.log(
+    `\nargon2id verify (m=19456, t=2, p=1): ${(verifySeconds * 1000).toFixed(1)} ms (median of 15)`,
+  );
+  for (const [name, value] of Object.entries(ratios)) {
+    console.log(`${name.padEnd(62)} ${value === null ? 'n/a' : value.toFixed(value >= 10 ? 0 : 2)}`);
+  }
+  return ratios;
+}
+
+// ---------------------------------------------------------------- main
+
+function parseOptions(): Options {
+  const opts = new Command('bench')
+    .description('Ras against a raw node:http ceiling (see bench/README.md)')
+    .option('--quick', 'short runs and a smaller large database: under a minute, for CI', false)
+    .option('--duration <seconds>', 'measured seconds per scenario (default 10, quick 2)')
+    .option('--warmup <seconds>', 'warm-up seconds per scenario (default 3, quick 1)')
+    .option('--connections <n>', 'connections for the GET scenarios', '50')
+    .option('--scenarios <list>', `comma-separated, from ${SCENARIOS.join(',')}`, SCENARIOS.join(','))
+    .option('--databases <list>', 'comma-separated: sqlite,postgres', 'sqlite,postgres')
+    .parse()
+    .opts<{
+      quick: boolean;
+      duration?: string;
+      warmup?: string;
+      connections: string;
+      scenarios: string;
+      databases: string;
+    }>();
+  const scenarios = opts.scenarios.split(',').map((s) => s.trim());
+  const unknown = scenarios.filter((s) => !(SCENARIOS as readonly string[]).includes(s));
+  if (unknown.length) throw new Error(`unknown scenario(s): ${unknown.join(', ')}`);
+  return {
+    quick: opts.quick,
+    duration: Number(opts.duration ?? (opts.quick ? 2 : 10)),
+    warmup: Number(opts.warmup ?? (opts.quick ? 1 : 3)),
+    connections: Number(opts.connections),
+    scenarios: scenarios as Scenario[],
+    databases: opts.databases.split(',').map((d) => d.trim()) as Options['databases'],
+    largeUsers: opts.quick ? 10_000 : 100_000,
+    largeSessions: opts.quick ? 100_000 : 1_000_000,
+  };
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions();
+  const started = Date.now();
+  console.error(
+    `bench: ${options.quick ? 'quick' : 'full'} run, ${pinning ? 'servers on core 0, load on core 1' : 'no pinning'}`,
+  );
+  const verifySeconds = await argon2VerifySeconds();
+  const rows: Row[] = [];
+  const extras: Record<string, number> = {};
+
+  const raw = await startServer(['--import', 'tsx', 'bench/raw-server.ts'], {}, /raw server listening/);
+  try {
+    await measure(rows, raw, 'raw', 'none', () =>
+      load(spec(raw, options, { path: '/api/v1/users/1/', headers: { authorization: 'Token x' } })),
+    );
+  } finally {
+    await raw.stop();
+  }
+  for (const database of options.databases) await rasScenarios(database, options, rows, extras);
+
+  const ratios = report(rows, extras, verifySeconds, options);
+  mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+  const file = join(ROOT, 'bench/results', `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  const machine = { cpus: cpus().length, node: process.version, pinned: pinning };
+  writeFileSync(
+    file,
+    JSON.stringify({ options, machine, argon2VerifyMs: verifySeconds * 1000, rows, ratios }, null, 2),
+  );
+  console.error(`\nwrote ${file} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+}
+
+await main();

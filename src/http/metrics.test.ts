@@ -1,0 +1,47 @@
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../test/e2e/processes.js';
+import { authHeader, buildTestApp, PASSWORD, signupAccount } from '../../test/helpers.js';
+
+describe('Prometheus metrics on METRICS_PORT', () => {
+  let app: FastifyInstance;
+  let url: string;
+  beforeAll(async () => {
+    const port = await freePort();
+    url = `http://127.0.0.1:${port}/metrics`;
+    app = await buildTestApp('sqlite::memory:', { METRICS_PORT: String(port) });
+  });
+  afterAll(() => app.close());
+
+  it('counts requests by route and status, login outcomes, argon2 queue and event-loop delay', async () => {
+    const account = await signupAccount(app);
+    await app.inject({ url: `/api/v1/users/${account.id}/`, headers: authHeader(account.token) });
+    await app.inject({
+      method: 'POST',
+      url: '/api/v1/users/login/',
+      payload: { email: account.email, password: PASSWORD },
+    });
+    await app.inject({
+      method: 'POST',
+      url: '/api/v1/users/login/',
+      payload: { email: account.email, password: 'nope nope nope' },
+    });
+    const res = await fetch(url);
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).toMatch(
+      /ras_http_requests_total\{route="\/api\/v1\/users\/:userid\/",method="GET",status="200"\} 1/,
+    );
+    expect(text).toMatch(
+      /ras_http_request_duration_seconds_bucket\{le="0.005",route="\/api\/v1\/users\/:userid\/"/,
+    );
+    expect(text).toMatch(/ras_login_outcomes_total\{outcome="success"\} 1/);
+    expect(text).toMatch(/ras_login_outcomes_total\{outcome="invalid"\} 1/);
+    expect(text).toMatch(/ras_argon2_queued 0/);
+    expect(text).toMatch(/nodejs_eventloop_lag_p99_seconds/);
+  });
+
+  it('is not served on the API port', async () => {
+    expect((await app.inject({ url: '/metrics' })).statusCode).toBe(404);
+  });
+});

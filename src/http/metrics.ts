@@ -1,0 +1,115 @@
+import { createServer, type Server } from 'node:http';
+import type { FastifyInstance } from 'fastify';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { AccountsContext } from '../accounts/context.js';
+
+export interface PoolGauge {
+  total: number;
+  idle: number;
+  waiting: number;
+}
+
+/**
+ * Prometheus metrics (prom-client) on their own listener, so nothing internal is reachable on the API port.
+ * Off unless METRICS_PORT is set; when off, no hook is added and the request path pays nothing.
+ *
+ * - ras_http_requests_total / ras_http_request_duration_seconds, by route pattern, method and status
+ * - ras_login_outcomes_total{outcome}: success, invalid, deactivated, refused (429), error
+ * - ras_argon2_queued / ras_argon2_running: hashes waiting for and holding a slot
+ * - ras_db_pool_connections{state}: PostgreSQL pool use (total, idle, waiting)
+ * - nodejs_* / process_*: prom-client's defaults, event-loop delay percentiles among them (reset each scrape)
+ */
+export function registerMetrics(
+  app: FastifyInstance,
+  ctx: AccountsContext,
+  pool: () => PoolGauge | null,
+): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
+
+  const labelNames = ['route', 'method', 'status'] as const;
+  const requests = new Counter({
+    name: 'ras_http_requests_total',
+    help: 'HTTP requests answered',
+    labelNames,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'ras_http_request_duration_seconds',
+    help: 'Time to answer, from the first byte of the request',
+    labelNames,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  const logins = new Counter({
+    name: 'ras_login_outcomes_total',
+    help: 'Login attempts by outcome',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'ras_argon2_queued',
+    help: 'Password hashes waiting for a slot',
+    registers: [registry],
+    collect() {
+      this.set(ctx.passwords.queued);
+    },
+  });
+  new Gauge({
+    name: 'ras_argon2_running',
+    help: 'Password hashes being computed',
+    registers: [registry],
+    collect() {
+      this.set(ctx.passwords.running);
+    },
+  });
+  new Gauge({
+    name: 'ras_db_pool_connections',
+    help: 'PostgreSQL pool connections by state (absent on SQLite)',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      const use = pool();
+      if (!use) return;
+      for (const state of ['total', 'idle', 'waiting'] as const) this.set({ state }, use[state]);
+    },
+  });
+
+  const LOGIN_OUTCOMES: Record<number, string> = {
+    200: 'success',
+    400: 'invalid',
+    404: 'deactivated',
+    429: 'refused',
+  };
+  app.addHook('onResponse', async (request, reply) => {
+    const labels = {
+      route: request.routeOptions.url ?? 'unknown',
+      method: request.method,
+      status: reply.statusCode,
+    };
+    requests.inc(labels);
+    duration.observe(labels, reply.elapsedTime / 1000);
+    if (labels.route === '/api/v1/users/login/')
+      logins.inc({ outcome: LOGIN_OUTCOMES[reply.statusCode] ?? 'error' });
+  });
+  return registry;
+}
+
+/** Serves `GET /metrics` from the registry on host:port; returns the server so app.close() can stop it. */
+export async function listenMetrics(registry: Registry, host: string, port: number): Promise<Server> {
+  const server = createServer((request, response) => {
+    if (request.method !== 'GET' || request.url !== '/metrics') {
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    registry.metrics().then(
+      (text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text),
+      () => response.writeHead(500, { 'content-type': 'text/plain' }).end('metrics failed\n'),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, resolve);
+  });
+  return server;
+}
