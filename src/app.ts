@@ -81,7 +81,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   app.decorateRequest('authAttempt', undefined);
   const metrics = config.metrics
     ? await listenMetrics(
-        registerMetrics(app, ctx, database.poolUse),
+        registerMetrics(app, ctx, () => database.poolUse()),
         config.metrics.host,
         config.metrics.port,
       )
