@@ -20,7 +20,7 @@ export interface SeedCounts {
 
 export async function seedDatabase(databaseUrl: string, { users, sessions }: SeedCounts): Promise<number> {
   const started = performance.now();
-  const database = openDatabase(databaseUrl);
+  const database = await openDatabase(databaseUrl);
   try {
     await migrateToLatest(database.db);
     const db = database.db;

@@ -3,7 +3,7 @@ import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import type { AccountsContext } from './accounts/context.js';
 import type { ThrottleStore } from './accounts/storage.js';
 import { KNOWN_ADDRESS_MS, LoginThrottle } from './accounts/throttle.js';
@@ -14,12 +14,11 @@ import { answerClientError } from './http/client-errors.js';
 import { envelope, toHttpAnswer } from './http/error-mapper.js';
 import { MESSAGES } from './http/messages.js';
 import { rejectOtherMethods } from './http/method-not-allowed.js';
-import { listenMetrics, registerMetrics } from './http/metrics.js';
 import { opsRoutes } from './http/ops.routes.js';
 import { registerRateLimits } from './http/rate-limits.js';
 import { sessionsRoutes } from './http/sessions.routes.js';
 import { usersRoutes } from './http/users.routes.js';
-import { openDatabase } from './store/database.js';
+import { type Database, openDatabase } from './store/database.js';
 import { migrateToLatest } from './store/migrate.js';
 import { openRedis } from './store/redis.js';
 import { RedisThrottleStore } from './store/redis-throttle.store.js';
@@ -48,7 +47,7 @@ const CONNECTION_TIMEOUT_MS = 5_000;
  * plugins and routes. `server.ts` listens; tests call this and use `inject()`. Closing the app closes both.
  */
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
-  const database = openDatabase(config.databaseUrl, { poolMax: config.databasePoolMax });
+  const database = await openDatabase(config.databaseUrl, { poolMax: config.databasePoolMax });
   try {
     await migrateToLatest(database.db);
   } catch (error) {
@@ -56,7 +55,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     throw error;
   }
   const now = options.now ?? Date.now;
-  const redis = config.redisUrl ? openRedis(config.redisUrl) : null;
+  const redis = config.redisUrl ? await openRedis(config.redisUrl) : null;
   const sqlThrottle = new SqlThrottleStore(database.db);
   const throttleStore: ThrottleStore = redis ? new RedisThrottleStore(redis, KNOWN_ADDRESS_MS) : sqlThrottle;
   const store = new KyselyStore(database.db);
@@ -79,13 +78,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   // Declared up front so every request object keeps one shape (V8 hidden class) on the hot path.
   app.decorateRequest('auth', undefined);
   app.decorateRequest('authAttempt', undefined);
-  const metrics = config.metrics
-    ? await listenMetrics(
-        registerMetrics(app, ctx, () => database.poolUse()),
-        config.metrics.host,
-        config.metrics.port,
-      )
-    : null;
+  const metrics = config.metrics ? await startMetrics(app, ctx, database, config.metrics) : null;
   app.addHook('onClose', async () => {
     clearInterval(pruning);
     metrics?.close();
@@ -104,6 +97,21 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   });
   registerMethodNotAllowed(app, config.corsOrigins.length > 0);
   return app;
+}
+
+/** Loaded only when METRICS_PORT is set: prom-client alone adds ~13 MB to a process that never uses it. */
+async function startMetrics(
+  app: FastifyInstance,
+  ctx: AccountsContext,
+  database: Database,
+  { host, port }: { host: string; port: number },
+) {
+  const { listenMetrics, registerMetrics } = await import('./http/metrics.js');
+  return listenMetrics(
+    registerMetrics(app, ctx, () => database.poolUse()),
+    host,
+    port,
+  );
 }
 
 async function pruneThrottle(
@@ -138,7 +146,7 @@ function serverOptions(config: Config, options: AppOptions): FastifyServerOption
     },
     // Per-request lines cost more than the authenticated read they describe; security events are logged
     // regardless (see http/security-log.ts). ACCESS_LOG=on brings Fastify's request lines back.
-    disableRequestLogging: !config.accessLog,
+    logController: new LogController({ disableRequestLogging: !config.accessLog }),
     // A pino child per request (to bind its id) costs about a fifth of the authenticated read. Without the
     // access log, requests share the root logger and the lines Ras writes carry `reqId` themselves.
     ...(config.accessLog ? {} : { childLoggerFactory: (logger) => logger }),

@@ -8,7 +8,7 @@
 import { Command, CommanderError } from 'commander';
 import { AccountError } from './accounts/errors.js';
 import { ConfigError, loadConfig } from './config.js';
-import { isDatabaseUnavailable, openDatabase } from './store/database.js';
+import { type Database, isDatabaseUnavailable, openDatabase } from './store/database.js';
 import { migrateToLatest } from './store/migrate.js';
 import { runUsersCommand, type UsersCommand } from './cli/users.js';
 
@@ -52,10 +52,8 @@ for (const [name, description] of userCommands) {
     .action((email: string) => withDatabase((db) => runUsersCommand(name, db, email)));
 }
 
-async function withDatabase(
-  work: (db: ReturnType<typeof openDatabase>['db']) => Promise<void>,
-): Promise<void> {
-  const database = openDatabase(loadConfig().databaseUrl);
+async function withDatabase(work: (db: Database['db']) => Promise<void>): Promise<void> {
+  const database = await openDatabase(loadConfig().databaseUrl);
   try {
     await migrateToLatest(database.db);
     await work(database.db);

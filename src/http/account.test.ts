@@ -19,7 +19,7 @@ describeEachDatabase('account: change password, deactivate', (database) => {
   beforeAll(async () => {
     const url = database.url();
     app = await buildTestApp(url);
-    raw = openDatabase(url);
+    raw = await openDatabase(url);
   });
   afterAll(async () => {
     await app.close();

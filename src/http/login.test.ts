@@ -22,7 +22,7 @@ describeEachDatabase('POST /api/v1/users/login/', (database) => {
   beforeAll(async () => {
     const url = database.url();
     app = await buildTestApp(url);
-    raw = openDatabase(url);
+    raw = await openDatabase(url);
     store = new KyselyStore(raw.db);
   });
   afterAll(async () => {

@@ -1,8 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect } from 'kysely';
-import pg from 'pg';
 import type { Tables } from './schema.js';
 import { RasSqliteDialect } from './sqlite-dialect.js';
 
@@ -35,12 +33,14 @@ export function parseDatabaseUrl(url: string): DatabaseLocation {
   throw new Error('DATABASE_URL must start with sqlite: or postgres://');
 }
 
-export function openDatabase(url: string, options: DatabaseOptions = {}): Database {
+/** Opens the database; only the driver its dialect needs is loaded (each costs 6–16 MB of memory). */
+export async function openDatabase(url: string, options: DatabaseOptions = {}): Promise<Database> {
   const location = parseDatabaseUrl(url);
   return location.dialect === 'sqlite' ? openSqlite(location.filename) : openPostgres(location, options);
 }
 
-function openSqlite(filename: string): Database {
+async function openSqlite(filename: string): Promise<Database> {
+  const { default: SqliteDatabase } = await import('better-sqlite3');
   if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
   const sqlite = new SqliteDatabase(filename);
   // WAL lets the CLI (another process) write while the server reads and writes; the busy timeout makes
@@ -56,17 +56,18 @@ function openSqlite(filename: string): Database {
 // BIGINT (oid 20) arrives as a string by default; every BIGINT here is a millisecond time, well inside 2^53.
 const BIGINT_OID = 20;
 const parseBigint = (value: string): number => Number(value);
-const pgTypes = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary'): unknown =>
-    oid === BIGINT_OID
-      ? parseBigint
-      : (pg.types.getTypeParser(oid, format) as unknown)) as typeof pg.types.getTypeParser,
-};
 
-function openPostgres(
+async function openPostgres(
   location: { connectionString: string },
   { poolMax = 10, connectTimeoutMs = 1000 }: DatabaseOptions,
-): Database {
+): Promise<Database> {
+  const { default: pg } = await import('pg');
+  const pgTypes = {
+    getTypeParser: ((oid: number, format?: 'text' | 'binary'): unknown =>
+      oid === BIGINT_OID
+        ? parseBigint
+        : (pg.types.getTypeParser(oid, format) as unknown)) as typeof pg.types.getTypeParser,
+  };
   const pool = new pg.Pool({
     connectionString: location.connectionString,
     max: poolMax,

@@ -4,7 +4,7 @@ import { migrateToLatest } from './migrate.js';
 
 describe('migrations', () => {
   it('create the schema, are idempotent, and create no default account (ASVS 6.3.2)', async () => {
-    const database = openDatabase('sqlite::memory:');
+    const database = await openDatabase('sqlite::memory:');
     try {
       expect(await migrateToLatest(database.db)).toEqual(['0001-init', '0002-login-throttle']);
       expect(await migrateToLatest(database.db)).toEqual([]);

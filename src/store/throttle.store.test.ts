@@ -72,7 +72,7 @@ function throttleStoreSuite(open: () => Promise<{ store: ThrottleStore; close: (
 describeEachDatabase('SqlThrottleStore', (database) => {
   let db: Database;
   throttleStoreSuite(async () => {
-    db = openDatabase(database.url());
+    db = await openDatabase(database.url());
     await migrateToLatest(db.db);
     return { store: new SqlThrottleStore(db.db), close: () => db.close() };
   });
@@ -95,7 +95,7 @@ describeEachDatabase('SqlThrottleStore', (database) => {
 const redisUrl = inject('redisUrl');
 describe.runIf(redisUrl)('RedisThrottleStore', () => {
   throttleStoreSuite(async () => {
-    const redis = openRedis(redisUrl!);
+    const redis = await openRedis(redisUrl!);
     return { store: new RedisThrottleStore(redis, 30 * DAY), close: async () => void (await redis.quit()) };
   });
 });
