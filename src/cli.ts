@@ -10,6 +10,7 @@ import { AccountError } from './accounts/errors.js';
 import { ConfigError, loadConfig } from './config.js';
 import { type Database, isDatabaseUnavailable, openDatabase } from './store/database.js';
 import { migrateToLatest } from './store/migrate.js';
+import { type ImportDjangoFlags, runImportDjango } from './cli/import.js';
 import { runUsersCommand, type UsersCommand } from './cli/users.js';
 
 const EXIT = { notFound: 1, usage: 2, unavailable: 69, config: 78 } as const;
@@ -51,6 +52,23 @@ for (const [name, description] of userCommands) {
     .description(description)
     .action((email: string) => withDatabase((db) => runUsersCommand(name, db, email)));
 }
+
+program
+  .command('import')
+  .description('bring accounts in from another system')
+  .command('django')
+  .description('import users, password hashes and DRF tokens from a Django database into DATABASE_URL')
+  .requiredOption('--from <url>', 'the Django database: sqlite:<path> or postgres://…')
+  .option('--table <name>', 'the user table', 'auth_user')
+  .option('--email-column <name>', "the user table's email column", 'email')
+  .option('--token-table <name>', 'the Django REST Framework token table', 'authtoken_token')
+  .option('--dry-run', 'do everything in a transaction that is rolled back, and report', false)
+  .option('--accept-unsalted', 'also import unsalted legacy hashes (md5, sha1, crypt)', false)
+  .option('--batch-size <n>', 'rows per batch and transaction', '1000')
+  .option('--json', 'print the report as JSON', false)
+  .action(async (flags: ImportDjangoFlags) => {
+    await runImportDjango(loadConfig(), flags);
+  });
 
 async function withDatabase(work: (db: Database['db']) => Promise<void>): Promise<void> {
   const database = await openDatabase(loadConfig().databaseUrl);

@@ -44,6 +44,6 @@ async function passwordMatches(
 ): Promise<boolean> {
   if (typeof value !== 'string' || isImpossiblePassword(value)) return false;
   const password = normalizePassword(value);
-  const verified = await ctx.passwords.verify(storedHash ?? (await ctx.passwords.dummy()), password);
+  const verified = await ctx.passwords.verify(storedHash ?? (await ctx.passwords.dummy()), password, value);
   return verified && storedHash !== undefined;
 }

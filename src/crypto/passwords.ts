@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { type Algorithm, hash, verify } from '@node-rs/argon2';
 import pLimit, { type LimitFunction } from 'p-limit';
+import { isDjangoHash, verifyDjangoPassword } from './django-passwords.js';
 
 /** OWASP's argon2id minimum (m=19 MiB, t=2, p=1). Raising any of these upgrades hashes at the next login. */
 export const ARGON2_PARAMS = {
@@ -51,14 +52,18 @@ export class PasswordHasher {
     return this.limit(() => hash(password, ARGON2_PARAMS));
   }
 
-  /** Checks a password against a stored hash. An unusable or unknown hash never matches. */
-  async verify(storedHash: string, password: string): Promise<boolean> {
-    if (!storedHash.startsWith('$argon2')) return false;
-    try {
-      return await this.limit(() => verify(storedHash, password));
-    } catch {
-      return false;
+  /**
+   * Checks a password against a stored hash: Ras's argon2id, or a hash imported from Django (see
+   * django-passwords.ts). `original` is the password as typed, before NFKC: Django hashed it unnormalized,
+   * so an imported hash is tried with that form too. An unusable or unknown hash never matches.
+   */
+  async verify(storedHash: string, password: string, original: string = password): Promise<boolean> {
+    if (storedHash.startsWith('$argon2')) {
+      return this.limit(() => verify(storedHash, password)).catch(() => false);
     }
+    if (!isDjangoHash(storedHash)) return false;
+    if (await this.limit(() => verifyDjangoPassword(storedHash, original))) return true;
+    return original !== password && this.limit(() => verifyDjangoPassword(storedHash, password));
   }
 
   /**

@@ -1,0 +1,230 @@
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { buildTestApp, PASSWORD, privatePostgresDatabase, uniqueEmail } from '../helpers.js';
+import { runCli } from './processes.js';
+
+interface FixtureUser {
+  id: number;
+  email: string;
+  password: string;
+  hasher: string;
+  token: string | null;
+  is_active: boolean;
+  expect: 'imported' | 'refused';
+}
+
+const FIXTURES = fileURLToPath(new URL('../fixtures/django/', import.meta.url));
+const DJANGO_PYTHON = '/usr/bin/python3';
+
+function djangoAvailable(): boolean {
+  try {
+    execFileSync(DJANGO_PYTHON, ['-c', 'import django, rest_framework, argon2, bcrypt, psycopg2'], {
+      stdio: 'ignore',
+    });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+interface Source {
+  url: string;
+  manifest: FixtureUser[];
+  cleanup: () => Promise<void>;
+}
+
+/** The committed SQLite database made by Django (make_fixture.py), copied so the test cannot change it. */
+async function sqliteSource(): Promise<Source> {
+  const file = join(mkdtempSync(join(tmpdir(), 'ras-django-')), 'django.sqlite3');
+  copyFileSync(join(FIXTURES, 'django.sqlite3'), file);
+  const manifest = JSON.parse(readFileSync(join(FIXTURES, 'manifest.json'), 'utf8')) as FixtureUser[];
+  return { url: `sqlite:${file}`, manifest, cleanup: async () => undefined };
+}
+
+/** A PostgreSQL database made by Django itself, now, with make_fixture.py. */
+async function postgresSource(): Promise<Source> {
+  const db = await privatePostgresDatabase();
+  const name = new URL(db.url).pathname.slice(1);
+  const manifestFile = join(mkdtempSync(join(tmpdir(), 'ras-django-pg-')), 'manifest.json');
+  execFileSync(DJANGO_PYTHON, [
+    join(FIXTURES, 'make_fixture.py'),
+    '--postgres',
+    name,
+    '--manifest',
+    manifestFile,
+  ]);
+  const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as FixtureUser[];
+  return { url: db.url, manifest, cleanup: db.drop };
+}
+
+function describeImport(
+  title: string,
+  makeSource: () => Promise<Source>,
+  target: () => Promise<{ url: string; cleanup: () => Promise<void> }>,
+) {
+  describe(title, () => {
+    let source: Source;
+    let targetUrl: string;
+    let cleanupTarget: () => Promise<void>;
+    let app: FastifyInstance;
+    let firstRun: { code: number | null; stdout: string; stderr: string };
+    beforeAll(async () => {
+      source = await makeSource();
+      ({ url: targetUrl, cleanup: cleanupTarget } = await target());
+      firstRun = await runCli(['import', 'django', '--from', source.url, '--json'], {
+        DATABASE_URL: targetUrl,
+      });
+      app = await buildTestApp(targetUrl);
+    }, 60_000);
+    afterAll(async () => {
+      await app?.close();
+      await source?.cleanup();
+      await cleanupTarget?.();
+    });
+
+    const imported = () => source.manifest.filter((u) => u.expect === 'imported' && u.hasher !== 'unusable');
+    const login = (email: string, password: string) =>
+      app.inject({ method: 'POST', url: '/api/v1/users/login/', payload: { email, password } });
+
+    it('reports what it imported and what it refused, with reasons', () => {
+      expect(firstRun.code, firstRun.stderr).toBe(0);
+      const report = JSON.parse(firstRun.stdout) as {
+        users: { imported: number; unusablePassword: number };
+        sessions: { imported: number };
+        pendingUpgrade: number;
+        refused: Record<string, { examples: number[] }>;
+      };
+      const expected = source.manifest.filter((u) => u.expect === 'imported');
+      expect(report.users.imported).toBe(expected.length);
+      expect(report.users.unusablePassword).toBe(1);
+      expect(report.pendingUpgrade).toBe(expected.length - 1);
+      expect(report.sessions.imported).toBe(expected.filter((u) => u.token).length);
+      const refusedIds = Object.values(report.refused).flatMap((r) => r.examples);
+      for (const user of source.manifest.filter((u) => u.expect === 'refused'))
+        expect(refusedIds).toContain(user.id);
+      const reasons = Object.keys(report.refused).join('\n');
+      for (const format of ['md5', 'sha1', 'unsalted_md5', 'unsalted_sha1'])
+        expect(reasons).toContain(`(${format}:`);
+      expect(reasons).toMatch(/duplicate email after normalization/);
+      expect(reasons).toMatch(/invalid email address/);
+    });
+
+    it('lets every user log in with the original password, keeping the id, and upgrades the hash to argon2id', async () => {
+      for (const user of imported().filter((u) => u.is_active)) {
+        const res = await login(user.email, user.password);
+        expect(res.statusCode, `${user.hasher}: ${res.body}`).toBe(200);
+        expect(res.json<{ result: { id: number } }>().result.id).toBe(user.id);
+        expect((await login(user.email, `${user.password}!`)).statusCode).toBe(400);
+      }
+      const show = await runCli(['users', 'show', 'pbkdf2@example.com'], { DATABASE_URL: targetUrl });
+      expect(JSON.parse(show.stdout)).toMatchObject({ id: 1, is_active: true });
+      const [argon2idUser] = imported();
+      // The next login verifies against argon2id: the Django hash is gone.
+      expect((await login(argon2idUser!.email, argon2idUser!.password)).statusCode).toBe(200);
+    });
+
+    it('keeps a deactivated user deactivated, and an unusable password unusable', async () => {
+      const inactive = source.manifest.find((u) => !u.is_active)!;
+      expect((await login(inactive.email, inactive.password)).body).toBe(
+        '{"status_code":404,"message":"This account has been deactivated"}',
+      );
+      expect((await login('unusable@example.com', '')).statusCode).toBe(400);
+      expect((await login('unusable@example.com', 'anything at all')).statusCode).toBe(400);
+    });
+
+    it('keeps every DRF token working: it retrieves its user and logs out', async () => {
+      for (const user of imported().filter((u) => u.token && u.is_active)) {
+        const me = await app.inject({
+          url: `/api/v1/users/${user.id}/`,
+          headers: { authorization: `Token ${user.token}` },
+        });
+        expect(me.statusCode, user.hasher).toBe(200);
+        expect(me.json()).toEqual({
+          id: user.id,
+          email: user.email.trim().toLowerCase().normalize('NFKC'),
+          auth_token: user.token,
+        });
+      }
+      const one = imported().find((u) => u.token && u.is_active)!;
+      const logout = await app.inject({
+        method: 'POST',
+        url: `/api/v1/users/${one.id}/logout/`,
+        headers: { authorization: `Token ${one.token}` },
+      });
+      expect(logout.statusCode).toBe(200);
+      const after = await app.inject({
+        url: `/api/v1/users/${one.id}/`,
+        headers: { authorization: `Token ${one.token}` },
+      });
+      expect(after.body).toBe('{"message":"Invalid Token"}');
+    });
+
+    it('changes nothing on a second run, and says so', async () => {
+      const again = await runCli(['import', 'django', '--from', source.url, '--json'], {
+        DATABASE_URL: targetUrl,
+      });
+      expect(again.code).toBe(0);
+      const report = JSON.parse(again.stdout) as {
+        users: { imported: number; alreadyPresent: number };
+        sessions: { imported: number };
+      };
+      expect(report.users.imported).toBe(0);
+      expect(report.users.alreadyPresent).toBe(source.manifest.filter((u) => u.expect === 'imported').length);
+      expect(report.sessions.imported).toBe(1); // only the token logged out above comes back
+    });
+
+    it('gives a signup after the import a fresh id', async () => {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/api/v1/users/signup/',
+        payload: { email: uniqueEmail(), password: PASSWORD },
+      });
+      expect(res.statusCode).toBe(201);
+      expect(res.json<{ result: { id: number } }>().result.id).toBeGreaterThan(
+        Math.max(...source.manifest.map((u) => u.id)),
+      );
+    });
+  });
+}
+
+const postgresAdmin = inject('postgresAdminUrl');
+const pgTarget = async () => {
+  const db = await privatePostgresDatabase();
+  return { url: db.url, cleanup: db.drop };
+};
+const sqliteTarget = async () => ({
+  url: `sqlite:${join(mkdtempSync(join(tmpdir(), 'ras-target-')), 'ras.db')}`,
+  cleanup: async () => undefined,
+});
+
+describeImport('ras import django: SQLite made by Django → Ras on SQLite', sqliteSource, sqliteTarget);
+if (postgresAdmin)
+  describeImport('ras import django: SQLite made by Django → Ras on PostgreSQL', sqliteSource, pgTarget);
+
+const django = djangoAvailable();
+if (!django) {
+  if (process.env.CI === 'true')
+    throw new Error(`CI=true but Django is not importable by ${DJANGO_PYTHON} (see .ci/run)`);
+  console.warn(
+    `\n!!! Django (python3-django etc.) not available to ${DJANGO_PYTHON}: the PostgreSQL-made-by-Django import test is SKIPPED\n`,
+  );
+}
+if (postgresAdmin && django) {
+  describeImport(
+    'ras import django: PostgreSQL made by Django → Ras on PostgreSQL',
+    postgresSource,
+    pgTarget,
+  );
+}
+
+it('has a fixture to import', () => {
+  expect(existsSync(join(FIXTURES, 'django.sqlite3'))).toBe(true);
+});
+
+export type { pg };
