@@ -54,6 +54,16 @@ for (const [name, description] of userCommands) {
 }
 
 program
+  .command('backup <destination>')
+  .description(
+    "copy the SQLite database to <destination> with SQLite's online backup API, while the server runs",
+  )
+  .action(async (destination: string) => {
+    const { backupSqlite } = await import('./cli/backup.js');
+    await backupSqlite(loadConfig().databaseUrl, destination);
+  });
+
+program
   .command('import')
   .description('bring accounts in from another system')
   .command('django')

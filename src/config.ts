@@ -82,6 +82,11 @@ const EnvSchema = Type.Object({
     default: 'off',
     description: 'on: one log line per request received and answered (security events are always logged)',
   }),
+  WORKERS: Type.String({
+    default: '1',
+    pattern: '^(auto|[1-9][0-9]*)$',
+    description: 'Processes serving the one port (node:cluster); auto = one per CPU',
+  }),
   TRUST_PROXY: Type.String({
     default: '',
     description:
@@ -105,6 +110,7 @@ export interface Config {
   rateLimit: { signupPerHour: number; loginPerMinute: number; globalPerMinute: number } | null;
   argon2Concurrency: number;
   metrics: { host: string; port: number } | null;
+  workers: number;
   accessLog: boolean;
 }
 
@@ -158,6 +164,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     argon2Concurrency: env.ARGON2_CONCURRENCY,
     metrics: env.METRICS_PORT > 0 ? { host: env.METRICS_HOST, port: env.METRICS_PORT } : null,
     accessLog: env.ACCESS_LOG === 'on',
+    workers: env.WORKERS === 'auto' ? availableParallelism() : Number(env.WORKERS),
   };
 }
 

@@ -1,0 +1,38 @@
+import { existsSync } from 'node:fs';
+import { parseDatabaseUrl } from '../store/database.js';
+
+/**
+ * `ras backup <destination>`: a consistent copy of the SQLite database made with SQLite's online backup API,
+ * page by page, while the server keeps reading and writing (it restarts on a write until it gets a clean
+ * pass). PostgreSQL has its own tools for this (pg_dump, base backups); they are the ones to use there.
+ */
+export async function backupSqlite(databaseUrl: string, destination: string): Promise<void> {
+  const location = parseDatabaseUrl(databaseUrl);
+  if (location.dialect !== 'sqlite' || location.filename === ':memory:') {
+    throw new Error('ras backup copies a SQLite file; for PostgreSQL use pg_dump or pg_basebackup');
+  }
+  if (!existsSync(location.filename)) throw new Error(`no database at ${location.filename}`);
+  if (existsSync(destination)) throw new Error(`${destination} exists already; choose a new file`);
+  const { default: SqliteDatabase } = await import('better-sqlite3');
+  const db = new SqliteDatabase(location.filename, { fileMustExist: true });
+  db.pragma('busy_timeout = 5000');
+  try {
+    const started = performance.now();
+    const result = await db.backup(destination, {
+      progress: ({ totalPages, remainingPages }) => {
+        process.stderr.write(`\rbacking up: ${totalPages - remainingPages}/${totalPages} pages`);
+        return 1000;
+      },
+    });
+    const check = new SqliteDatabase(destination, { readonly: true });
+    const integrity = check.pragma('integrity_check', { simple: true });
+    check.close();
+    process.stderr.write('\n');
+    if (integrity !== 'ok') throw new Error(`the copy failed SQLite's integrity check: ${String(integrity)}`);
+    console.log(
+      `backed up ${result.totalPages} pages to ${destination} in ${((performance.now() - started) / 1000).toFixed(1)} s (integrity check: ok)`,
+    );
+  } finally {
+    db.close();
+  }
+}

@@ -1,0 +1,61 @@
+import cluster, { type Worker } from 'node:cluster';
+import { pino } from 'pino';
+import type { Config } from './config.js';
+import { openDatabase } from './store/database.js';
+import { migrateToLatest } from './store/migrate.js';
+
+const QUICK_DEATH_MS = 2000;
+const MAX_QUICK_DEATHS = 5;
+
+/**
+ * The primary process with WORKERS > 1: migrates once, starts that many workers on one port (node:cluster
+ * hands connections round-robin), starts a new worker when one dies, and on SIGTERM/SIGINT asks every worker
+ * to drain, exiting 0 once all have. Each worker has its own database connection (SQLite) or pool
+ * (PostgreSQL, DATABASE_POOL_MAX each). A worker that dies right after starting five times in a row means a
+ * broken configuration or database: the primary gives up (exit 1) rather than fork forever.
+ */
+export async function runPrimary(config: Config): Promise<void> {
+  const log = pino({ level: config.logLevel });
+  const database = await openDatabase(config.databaseUrl, { poolMax: 1 });
+  try {
+    await migrateToLatest(database.db);
+  } finally {
+    await database.close();
+  }
+
+  let stopping = false;
+  let quickDeaths = 0;
+  const started = new Map<Worker, number>();
+  const fork = () => started.set(cluster.fork(), Date.now());
+
+  cluster.on('exit', (worker, code, signal) => {
+    const lived = Date.now() - (started.get(worker) ?? 0);
+    started.delete(worker);
+    if (stopping) {
+      if (started.size === 0) {
+        log.info('every worker has drained; exiting');
+        process.exit(0);
+      }
+      return;
+    }
+    quickDeaths = lived < QUICK_DEATH_MS ? quickDeaths + 1 : 0;
+    if (quickDeaths >= MAX_QUICK_DEATHS) {
+      log.fatal({ code, signal }, `workers keep dying at start (${quickDeaths} in a row); giving up`);
+      process.exit(1);
+    }
+    log.error({ pid: worker.process.pid, code, signal }, 'worker died; starting a new one');
+    fork();
+  });
+
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal, workers: started.size }, 'shutting down: draining every worker');
+    for (const worker of started.keys()) worker.process.kill('SIGTERM');
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+
+  log.info({ workers: config.workers }, 'starting workers');
+  for (let i = 0; i < config.workers; i++) fork();
+}
