@@ -10,13 +10,17 @@
  *   bcrypt$<bcrypt of password>
  *   scrypt$<n>$<salt>$<r>$<p>$<base64 hash>              (Django ≥ 4.0, dklen 64)
  *
+ * bcrypt is verified with bcryptjs (pure JavaScript: its async compare yields to the event loop between rounds;
+ * it runs once per imported bcrypt account). The native @node-rs/bcrypt was the first choice, but the registry
+ * here does not serve its other platforms' packages, so it could not be locked for `npm ci`.
+ *
  * Unsalted legacy formats (md5, unsalted_md5, sha1, unsalted_sha1, crypt) are not verified here at all: the
  * import refuses them by default, and a hash that starts with "!" is Django's unusable password.
  */
 import { createHash, pbkdf2, scrypt, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import { verify as verifyArgon2 } from '@node-rs/argon2';
-import { verify as verifyBcrypt } from '@node-rs/bcrypt';
+import bcrypt from 'bcryptjs';
 
 const pbkdf2Async = promisify(pbkdf2);
 const scryptAsync = promisify(scrypt) as (
@@ -90,10 +94,10 @@ export async function verifyDjangoPassword(encoded: string, password: string): P
         return await verifyArgon2(encoded.slice('argon2'.length), password);
       case 'bcrypt_sha256': {
         const prehashed = createHash('sha256').update(password).digest('hex');
-        return await verifyBcrypt(prehashed, encoded.slice('bcrypt_sha256$'.length));
+        return await bcrypt.compare(prehashed, encoded.slice('bcrypt_sha256$'.length));
       }
       case 'bcrypt':
-        return await verifyBcrypt(password, encoded.slice('bcrypt$'.length));
+        return await bcrypt.compare(password, encoded.slice('bcrypt$'.length));
       case 'scrypt': {
         const [, n, salt, r, p, hash] = encoded.split('$');
         const N = Number(n);

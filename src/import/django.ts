@@ -111,6 +111,23 @@ export async function importFromDjango(
   return report;
 }
 
+/**
+ * A table read in key order, one batch per query, each query starting after the last key seen (keyset
+ * pagination): memory stays bounded and no row is read twice, however large the table.
+ */
+async function* inKeyOrder<Row, Key>(
+  start: Key,
+  keyOf: (row: Row) => Key,
+  fetch: (after: Key) => Promise<Row[]>,
+): AsyncGenerator<Row[]> {
+  for (let after = start; ;) {
+    const rows = await fetch(after);
+    if (rows.length === 0) return;
+    yield rows;
+    after = keyOf(rows.at(-1)!);
+  }
+}
+
 function refuse(report: ImportReport, reason: string, id: number): void {
   const entry = (report.refused[reason] ??= { count: 0, examples: [] });
   entry.count++;
@@ -130,16 +147,20 @@ async function importUsers(
   inBatch: (work: (store: ImportStore) => Promise<void>) => Promise<void>,
 ): Promise<void> {
   const total = await count(options.source, options.table);
-  let lastId = -1;
-  for (;;) {
-    const { rows } = await sql<DjangoUserRow>`
-      select id, ${sql.ref(options.emailColumn)} as email, password, is_active, date_joined
-      from ${sql.table(options.table)} where id > ${lastId} order by id limit ${options.batchSize}`.execute(
-      options.source.db,
-    );
-    if (rows.length === 0) break;
-    lastId = Number(rows.at(-1)!.id);
-    report.maxSourceId = Math.max(report.maxSourceId, lastId);
+  const batches = inKeyOrder(
+    -1,
+    (row: DjangoUserRow) => Number(row.id),
+    async (after) =>
+      (
+        await sql<DjangoUserRow>`
+          select id, ${sql.ref(options.emailColumn)} as email, password, is_active, date_joined
+          from ${sql.table(options.table)} where id > ${after} order by id limit ${options.batchSize}`.execute(
+          options.source.db,
+        )
+      ).rows,
+  );
+  for await (const rows of batches) {
+    report.maxSourceId = Math.max(report.maxSourceId, Number(rows.at(-1)!.id));
     await inBatch((store) => importUserBatch(store, rows, options, report));
     report.users.seen += rows.length;
     options.onProgress?.('users', report.users.seen, total);
@@ -222,14 +243,18 @@ async function importTokens(
   } catch {
     return; // No DRF token table: nothing to carry over.
   }
-  let lastKey = '';
-  for (;;) {
-    const { rows } = await sql<DjangoTokenRow>`
-      select t.key, t.created, t.user_id, u.${sql.ref(options.emailColumn)} as email
-      from ${sql.table(options.tokenTable)} t join ${sql.table(options.table)} u on u.id = t.user_id
-      where t.key > ${lastKey} order by t.key limit ${options.batchSize}`.execute(options.source.db);
-    if (rows.length === 0) break;
-    lastKey = rows.at(-1)!.key;
+  const batches = inKeyOrder(
+    '',
+    (row: DjangoTokenRow) => row.key,
+    async (after) =>
+      (
+        await sql<DjangoTokenRow>`
+          select t.key, t.created, t.user_id, u.${sql.ref(options.emailColumn)} as email
+          from ${sql.table(options.tokenTable)} t join ${sql.table(options.table)} u on u.id = t.user_id
+          where t.key > ${after} order by t.key limit ${options.batchSize}`.execute(options.source.db)
+      ).rows,
+  );
+  for await (const rows of batches) {
     await inBatch((store) => importTokenBatch(store, rows, options, report));
     report.sessions.seen += rows.length;
     options.onProgress?.('tokens', report.sessions.seen, total);
