@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { parseDatabaseUrl } from '../store/database.js';
+import { loadBetterSqlite3 } from '../store/sqlite-module.js';
 
 /**
  * `ras backup <destination>`: a consistent copy of the SQLite database made with SQLite's online backup API,
@@ -13,7 +14,7 @@ export async function backupSqlite(databaseUrl: string, destination: string): Pr
   }
   if (!existsSync(location.filename)) throw new Error(`no database at ${location.filename}`);
   if (existsSync(destination)) throw new Error(`${destination} exists already; choose a new file`);
-  const { default: SqliteDatabase } = await import('better-sqlite3');
+  const SqliteDatabase = await loadBetterSqlite3();
   const db = new SqliteDatabase(location.filename, { fileMustExist: true });
   db.pragma('busy_timeout = 5000');
   try {

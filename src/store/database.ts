@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { Kysely, PostgresDialect } from 'kysely';
 import type { Tables } from './schema.js';
 import { RasSqliteDialect } from './sqlite-dialect.js';
+import { loadBetterSqlite3 } from './sqlite-module.js';
 
 export type DatabaseLocation =
   { dialect: 'sqlite'; filename: string } | { dialect: 'postgres'; connectionString: string };
@@ -40,7 +41,7 @@ export async function openDatabase(url: string, options: DatabaseOptions = {}): 
 }
 
 async function openSqlite(filename: string): Promise<Database> {
-  const { default: SqliteDatabase } = await import('better-sqlite3');
+  const SqliteDatabase = await loadBetterSqlite3();
   if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
   const sqlite = new SqliteDatabase(filename);
   // WAL lets the CLI (another process) write while the server reads and writes; the busy timeout makes
