@@ -19,6 +19,15 @@ export function envelope(status: number, message: string): { status_code: number
 // DRF sends this on every 401 of TokenAuthentication; clients may read it to know which scheme to use.
 const WWW_AUTHENTICATE = { 'www-authenticate': 'Token' };
 
+/** 429 with the seconds to wait in Retry-After, as the throttle or the rate limiter computed them. */
+function tooManyRequests(message: string): (error: AccountError) => HttpAnswer {
+  return (error) => ({
+    status: 429,
+    body: envelope(429, message),
+    headers: { 'retry-after': String(error.retryAfterSeconds ?? 60) },
+  });
+}
+
 const ACCOUNT_ERRORS: Record<AccountErrorCode, (error: AccountError) => HttpAnswer> = {
   email_invalid: () => ({ status: 401, body: envelope(401, SEED.emailInvalid) }),
   email_taken: () => ({ status: 401, body: envelope(401, SEED.emailTaken) }),
@@ -34,16 +43,8 @@ const ACCOUNT_ERRORS: Record<AccountErrorCode, (error: AccountError) => HttpAnsw
   permission_denied: () => ({ status: 403, body: { detail: SEED.permissionDenied } }),
   user_not_found: () => ({ status: 404, body: { detail: SEED.notFoundDetail } }),
   session_not_found: () => ({ status: 404, body: envelope(404, MESSAGES.notFound) }),
-  throttled: (e) => ({
-    status: 429,
-    body: envelope(429, MESSAGES.throttled),
-    headers: { 'retry-after': String(e.retryAfterSeconds ?? 60) },
-  }),
-  rate_limited: (e) => ({
-    status: 429,
-    body: envelope(429, MESSAGES.rateLimited),
-    headers: { 'retry-after': String(e.retryAfterSeconds ?? 60) },
-  }),
+  throttled: tooManyRequests(MESSAGES.throttled),
+  rate_limited: tooManyRequests(MESSAGES.rateLimited),
   unavailable: () => ({ status: 503, body: envelope(503, MESSAGES.unavailable) }),
 };
 
