@@ -10,13 +10,12 @@
  * with a reason: an invalid email, an email that collides with another after normalization (Django allows
  * `A@x.com` beside `a@x.com`: never merged), an unknown or unsalted legacy hash, an id already taken.
  */
-import { type Kysely, sql } from 'kysely';
+import { sql } from 'kysely';
 import { normalizeEmail } from '../accounts/email.js';
 import { classifyDjangoHash } from '../crypto/django-passwords.js';
 import { hashToken } from '../crypto/tokens.js';
 import type { Database } from '../store/database.js';
 import { type ImportedSession, type ImportedUser, ImportStore } from '../store/import.store.js';
-import type { Tables } from '../store/schema.js';
 
 export interface DjangoImportOptions {
   /** The Django database's URL (sqlite:… or postgres://…), already opened by the caller. */
@@ -65,6 +64,9 @@ const EXAMPLES = 20;
 
 class DryRunRollback extends Error {}
 
+/** Runs one batch's writes: in its own transaction, or (dry run) inside the one that will be rolled back. */
+type BatchRunner = (work: (store: ImportStore) => Promise<void>) => Promise<void>;
+
 export async function importFromDjango(
   target: Database,
   options: DjangoImportOptions,
@@ -79,17 +81,9 @@ export async function importFromDjango(
     refused: {},
     seconds: 0,
   };
-  const inBatch = (work: (store: ImportStore) => Promise<void>) =>
-    options.dryRun
-      ? work(new ImportStore(dryRunTx!))
-      : target.db.transaction().execute((trx) => work(new ImportStore(trx)));
-
-  let dryRunTx: Kysely<Tables> | undefined;
-  const run = async () => {
+  const run = async (inBatch: BatchRunner) => {
     await importUsers(options, report, inBatch);
     await importTokens(options, report, inBatch);
-    if (!options.dryRun)
-      await new ImportStore(target.db).reserveIdsUpTo(report.maxSourceId, target.dialect === 'postgres');
   };
 
   if (options.dryRun) {
@@ -97,15 +91,15 @@ export async function importFromDjango(
     await target.db
       .transaction()
       .execute(async (trx) => {
-        dryRunTx = trx;
-        await run();
+        await run((work) => work(new ImportStore(trx)));
         throw new DryRunRollback();
       })
       .catch((error: unknown) => {
         if (!(error instanceof DryRunRollback)) throw error;
       });
   } else {
-    await run();
+    await run((work) => target.db.transaction().execute((trx) => work(new ImportStore(trx))));
+    await new ImportStore(target.db).reserveIdsUpTo(report.maxSourceId, target.dialect === 'postgres');
   }
   report.seconds = (performance.now() - started) / 1000;
   return report;
@@ -144,7 +138,7 @@ async function count(source: Database, table: string): Promise<number> {
 async function importUsers(
   options: DjangoImportOptions,
   report: ImportReport,
-  inBatch: (work: (store: ImportStore) => Promise<void>) => Promise<void>,
+  inBatch: BatchRunner,
 ): Promise<void> {
   const total = await count(options.source, options.table);
   const batches = inKeyOrder(
@@ -235,7 +229,7 @@ async function classifyConflicts(
 async function importTokens(
   options: DjangoImportOptions,
   report: ImportReport,
-  inBatch: (work: (store: ImportStore) => Promise<void>) => Promise<void>,
+  inBatch: BatchRunner,
 ): Promise<void> {
   let total: number;
   try {

@@ -223,6 +223,24 @@ if (postgresAdmin && django) {
   );
 }
 
+it('--dry-run reports the same counts and writes nothing', async () => {
+  const source = await sqliteSource();
+  const target = await sqliteTarget();
+  const dry = await runCli(['import', 'django', '--from', source.url, '--dry-run', '--json'], {
+    DATABASE_URL: target.url,
+  });
+  expect(dry.code, dry.stderr).toBe(0);
+  const report = JSON.parse(dry.stdout) as {
+    dryRun: boolean;
+    users: { imported: number };
+    sessions: { imported: number };
+  };
+  expect(report.dryRun).toBe(true);
+  expect(report.users.imported).toBe(source.manifest.filter((u) => u.expect === 'imported').length);
+  const shown = await runCli(['users', 'show', 'pbkdf2@example.com'], { DATABASE_URL: target.url });
+  expect(shown.code).toBe(1);
+});
+
 it('has a fixture to import', () => {
   expect(existsSync(join(FIXTURES, 'django.sqlite3'))).toBe(true);
 });
