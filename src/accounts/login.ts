@@ -20,7 +20,8 @@ export async function login(ctx: AccountsContext, input: LoginInput, client: Cli
   const user = await verifyCredentials(ctx, normalizeEmail(input.email), input.password, client.ip);
   if (!user.isActive) throw new AccountError('account_deactivated', { userId: user.id });
 
-  await upgradeHashIfNeeded(ctx, user, normalizePassword(input.password as string));
+  // verifyCredentials returned an account, so the password was a string.
+  await upgradeHashIfNeeded(ctx, user, input.password as string);
   const { token } = await createSession(ctx, ctx.store, user.id, client);
   return { user: { id: user.id, email: user.email }, token };
 }
@@ -28,5 +29,5 @@ export async function login(ctx: AccountsContext, input: LoginInput, client: Cli
 /** Rehashes with today's argon2id parameters; the password is known to be right only at this moment. */
 async function upgradeHashIfNeeded(ctx: AccountsContext, user: UserRecord, password: string): Promise<void> {
   if (!needsRehash(user.passwordHash)) return;
-  await ctx.store.users.updatePasswordHash(user.id, await ctx.passwords.hash(password));
+  await ctx.store.users.updatePasswordHash(user.id, await ctx.passwords.hash(normalizePassword(password)));
 }
