@@ -42,10 +42,15 @@ export function readBearerToken(header: string | undefined): string {
 
 /** The path's user id as a number, or 404 `Not found.` when it is not a positive integer. */
 export function readUserId(request: FastifyRequest): number {
-  const raw = (request.params as { userid?: string }).userid ?? '';
-  const id = /^\d+$/.test(raw) ? Number(raw) : 0;
-  if (!(id >= 1)) throw new AccountError('user_not_found');
+  const id = positiveIntegerOf((request.params as { userid?: string }).userid ?? '');
+  if (id === undefined) throw new AccountError('user_not_found');
   return id;
+}
+
+/** A path segment of digits as a number ≥ 1 (leading zeros allowed, as Django's `<int:pk>` reads it). */
+export function positiveIntegerOf(segment: string): number | undefined {
+  const value = /^\d+$/.test(segment) ? Number(segment) : 0;
+  return value >= 1 ? value : undefined;
 }
 
 async function authenticate(ctx: AccountsContext, header: string | undefined): Promise<Authenticated> {

@@ -4,7 +4,7 @@ import type { AccountsContext } from '../accounts/context.js';
 import { AccountError } from '../accounts/errors.js';
 import { listSessions, revokeAllSessions, revokeSession } from '../accounts/sessions.js';
 import type { SessionRecord } from '../accounts/storage.js';
-import { authOf, requireOwnSession } from './auth-guard.js';
+import { authOf, positiveIntegerOf, requireOwnSession } from './auth-guard.js';
 import { MESSAGES } from './messages.js';
 import { securityEvent } from './security-log.js';
 import {
@@ -69,8 +69,8 @@ export const sessionsRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext }>
     },
     async (request) => {
       const { session } = authOf(request);
-      const sessionId = /^\d+$/.test(request.params.sessionid) ? Number(request.params.sessionid) : 0;
-      if (sessionId < 1 || sessionId > MAX_ROW_ID) throw new AccountError('session_not_found');
+      const sessionId = positiveIntegerOf(request.params.sessionid);
+      if (sessionId === undefined || sessionId > MAX_ROW_ID) throw new AccountError('session_not_found');
       await revokeSession(ctx, session.userId, sessionId);
       securityEvent(request, 'session.revoke', { sessionId });
       return { status_code: 200, message: MESSAGES.sessionRevoked };
