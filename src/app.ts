@@ -13,7 +13,7 @@ import { accountRoutes } from './http/account.routes.js';
 import { answerClientError } from './http/client-errors.js';
 import { envelope, toHttpAnswer } from './http/error-mapper.js';
 import { MESSAGES } from './http/messages.js';
-import { rejectOtherMethods } from './http/method-not-allowed.js';
+import { methodNotAllowed } from './http/method-not-allowed.js';
 import { opsRoutes } from './http/ops.routes.js';
 import { registerRateLimits } from './http/rate-limits.js';
 import { sessionsRoutes } from './http/sessions.routes.js';
@@ -89,13 +89,14 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await registerPlugins(app, config);
   if (config.rateLimit) await registerRateLimits(app, ctx, config.rateLimit, redis);
   registerAnswers(app);
+  const notAllowed = methodNotAllowed(app, { corsEnabled: config.corsOrigins.length > 0 });
   await app.register(usersRoutes, { ctx, limits: config.rateLimit });
   await app.register(sessionsRoutes, { ctx });
   await app.register(accountRoutes, { ctx });
   await app.register(opsRoutes, {
     checks: [() => store.ping(), ...(redis ? [async () => void (await redis.ping())] : [])],
   });
-  registerMethodNotAllowed(app, config.corsOrigins.length > 0);
+  notAllowed.register();
   return app;
 }
 
@@ -219,19 +220,4 @@ function registerAnswers(app: FastifyInstance): void {
   app.setNotFoundHandler(async (_request, reply) =>
     reply.code(404).send(envelope(404, MESSAGES.routeNotFound)),
   );
-}
-
-function registerMethodNotAllowed(app: FastifyInstance, corsEnabled: boolean): void {
-  const routes: [string, ('GET' | 'POST' | 'DELETE')[]][] = [
-    ['/api/v1/users/signup/', ['POST']],
-    ['/api/v1/users/login/', ['POST']],
-    ['/api/v1/users/:userid/', ['GET']],
-    ['/api/v1/users/:userid/logout/', ['POST']],
-    ['/api/v1/users/:userid/sessions/', ['GET']],
-    ['/api/v1/users/:userid/sessions/:sessionid/', ['DELETE']],
-    ['/api/v1/users/:userid/logout/all/', ['POST']],
-    ['/api/v1/users/:userid/password/', ['POST']],
-    ['/api/v1/users/:userid/deactivate/', ['POST']],
-  ];
-  for (const [url, allowed] of routes) rejectOtherMethods(app, url, allowed, { corsEnabled });
 }
