@@ -15,7 +15,7 @@ export function methodNotAllowed(app: FastifyInstance, { corsEnabled }: { corsEn
   app.addHook('onRoute', (route) => {
     if (!route.url.startsWith('/api/')) return;
     const methods = served.get(route.url) ?? new Set<HTTPMethods>();
-    for (const method of [route.method].flat()) methods.add(method as HTTPMethods);
+    for (const method of [route.method].flat()) methods.add(method);
     served.set(route.url, methods);
   });
 
