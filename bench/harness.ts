@@ -108,8 +108,19 @@ export async function load(spec: LoadSpec): Promise<LoadResult> {
 export const RAS_ENV = { LOG_LEVEL: 'info', TRUST_PROXY: '127.0.0.1' };
 export const RAS_READY = /Server listening/;
 
+/** Node flags for every Ras server this process starts (`--cpu-prof …` under `bench --profile`). */
+const rasNodeArgs: string[] = [];
+
+export function profileRasInto(dir: string): void {
+  rasNodeArgs.push('--cpu-prof', '--cpu-prof-dir', dir);
+}
+
 export async function startRas(databaseUrl: string, extra: Record<string, string> = {}): Promise<Server> {
-  return startServer(['dist/server.js'], { ...RAS_ENV, DATABASE_URL: databaseUrl, ...extra }, RAS_READY);
+  return startServer(
+    [...rasNodeArgs, 'dist/server.js'],
+    { ...RAS_ENV, DATABASE_URL: databaseUrl, ...extra },
+    RAS_READY,
+  );
 }
 
 export async function createAccount(ras: Server): Promise<{ id: number; email: string; token: string }> {

@@ -25,6 +25,7 @@ import {
   pinning,
   ROOT,
   type Server,
+  profileRasInto,
   startRas,
   startServer,
 } from './harness.js';
@@ -43,6 +44,7 @@ interface Options {
   databases: ('sqlite' | 'postgres')[];
   largeUsers: number;
   largeSessions: number;
+  profile: boolean;
 }
 
 interface Row extends LoadResult {
@@ -313,6 +315,7 @@ function parseOptions(): Options {
     .option('--connections <n>', 'connections for the GET scenarios', '50')
     .option('--scenarios <list>', `comma-separated, from ${SCENARIOS.join(',')}`, SCENARIOS.join(','))
     .option('--databases <list>', 'comma-separated: sqlite,postgres', 'sqlite,postgres')
+    .option('--profile', 'write a V8 CPU profile of each Ras server to bench/results/profiles/', false)
     .parse()
     .opts<{
       quick: boolean;
@@ -321,6 +324,7 @@ function parseOptions(): Options {
       connections: string;
       scenarios: string;
       databases: string;
+      profile: boolean;
     }>();
   const scenarios = opts.scenarios.split(',').map((s) => s.trim());
   const unknown = scenarios.filter((s) => !(SCENARIOS as readonly string[]).includes(s));
@@ -334,6 +338,7 @@ function parseOptions(): Options {
     databases: opts.databases.split(',').map((d) => d.trim()) as Options['databases'],
     largeUsers: opts.quick ? 10_000 : 100_000,
     largeSessions: opts.quick ? 100_000 : 1_000_000,
+    profile: opts.profile,
   };
 }
 
@@ -343,6 +348,12 @@ async function main(): Promise<void> {
   console.error(
     `bench: ${options.quick ? 'quick' : 'full'} run, ${pinning ? 'servers on core 0, load on core 1' : 'no pinning'}`,
   );
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  if (options.profile) {
+    const dir = join(ROOT, 'bench/results/profiles', stamp);
+    profileRasInto(dir);
+    console.error(`profiles: ${dir} (open in Chrome DevTools or speedscope)`);
+  }
   const verifySeconds = await argon2VerifySeconds();
   const rows: Row[] = [];
   const extras: Record<string, number> = {};
@@ -355,7 +366,7 @@ async function main(): Promise<void> {
 
   const ratios = report(rows, extras, verifySeconds, options);
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
-  const file = join(ROOT, 'bench/results', `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  const file = join(ROOT, 'bench/results', `${stamp}.json`);
   const machine = { cpus: cpus().length, node: process.version, pinned: pinning };
   writeFileSync(
     file,

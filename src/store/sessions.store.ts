@@ -1,29 +1,10 @@
-import { type CompiledQuery, type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { ActiveSession, NewSession, SessionRecord, SessionStore } from '../accounts/storage.js';
 import type { Tables } from './schema.js';
-
-/** Parameters, in order: token hash, now. The SQL is the same for every database of one dialect. */
-function compileActiveSessionQuery(db: Kysely<Tables>): CompiledQuery<ActiveSession> {
-  return db
-    .selectFrom('sessions')
-    .innerJoin('users', 'users.id', 'sessions.user_id')
-    .select([
-      'sessions.id as sessionId',
-      'sessions.user_id as userId',
-      'users.email as email',
-      'sessions.expires_at as expiresAt',
-      'sessions.last_seen_at as lastSeenAt',
-    ])
-    .where('sessions.token_hash', '=', '')
-    .where('sessions.expires_at', '>', 0)
-    .where('users.is_active', '=', sql.lit(1))
-    .limit(sql.lit(1))
-    .compile();
-}
+import { SessionLookup } from './session-lookup.js';
 
 export class KyselySessionStore implements SessionStore {
-  /** Compiled on first use, for this instance's dialect. */
-  private activeSessionQuery: CompiledQuery<ActiveSession> | undefined;
+  #lookup: SessionLookup | undefined;
 
   constructor(private readonly db: Kysely<Tables>) {}
 
@@ -44,18 +25,10 @@ export class KyselySessionStore implements SessionStore {
     return row.id;
   }
 
-  /**
-   * The authenticated read, on every request: one indexed lookup joined to the user. Kysely builds and
-   * compiles it once; each call only binds the token hash and the time (on SQLite the prepared statement is
-   * reused too, see database.ts).
-   */
-  async findActiveSessionByTokenHash(tokenHash: string, now: number): Promise<ActiveSession | undefined> {
-    this.activeSessionQuery ??= compileActiveSessionQuery(this.db);
-    const { rows } = await this.db.executeQuery<ActiveSession>({
-      ...this.activeSessionQuery,
-      parameters: [tokenHash, now],
-    });
-    return rows[0];
+  /** The authenticated read, batched per turn of the event loop (see session-lookup.ts). */
+  findActiveSessionByTokenHash(tokenHash: string, now: number): Promise<ActiveSession | undefined> {
+    this.#lookup ??= new SessionLookup(this.db);
+    return this.#lookup.find(tokenHash, now);
   }
 
   async deleteSessionByTokenHash(tokenHash: string): Promise<boolean> {

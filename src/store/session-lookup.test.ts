@@ -1,0 +1,135 @@
+import { randomUUID } from 'node:crypto';
+import type { KyselyPlugin } from 'kysely';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEachDatabase } from '../../test/helpers.js';
+import { hashToken } from '../crypto/tokens.js';
+import { type Database, openDatabase } from './database.js';
+import { migrateToLatest } from './migrate.js';
+import { SessionLookup } from './session-lookup.js';
+import { KyselyStore } from './store.js';
+
+const HOUR = 60 * 60_000;
+
+/** Counts the queries run through it. */
+function queryCounter(): KyselyPlugin & { count: number } {
+  return {
+    count: 0,
+    transformQuery: (args) => args.node,
+    async transformResult(args) {
+      this.count++;
+      return args.result;
+    },
+  };
+}
+
+describeEachDatabase('session lookup', (testDb) => {
+  let database: Database;
+  let store: KyselyStore;
+  const now = Date.now();
+
+  beforeAll(async () => {
+    database = await openDatabase(testDb.url());
+    await migrateToLatest(database.db);
+    store = new KyselyStore(database.db);
+  });
+  afterAll(() => database.close());
+
+  async function newUser(): Promise<number> {
+    const id = await store.users.insertUser({
+      email: `lookup-${randomUUID()}@example.com`,
+      passwordHash: 'not a real hash',
+      dateJoined: now,
+    });
+    if (id === undefined) throw new Error('user not created');
+    return id;
+  }
+
+  async function newSession(userId: number, expiresAt = now + HOUR): Promise<string> {
+    const token = `ras_${randomUUID()}`;
+    await store.sessions.createSession({
+      userId,
+      tokenHash: hashToken(token),
+      createdAt: now,
+      expiresAt,
+      userAgent: null,
+      ip: null,
+    });
+    return token;
+  }
+
+  it('answers each lookup of one turn from one query: live, expired, unknown, deactivated, repeated', async () => {
+    const active = await newUser();
+    const deactivated = await newUser();
+    const live = await newSession(active);
+    const expired = await newSession(active, now - 1);
+    const ofDeactivated = await newSession(deactivated);
+    await store.users.setUserActive(deactivated, false);
+    const counter = queryCounter();
+    const lookup = new SessionLookup(database.db.withPlugin(counter));
+
+    const tokens = [live, expired, 'ras_unknown', ofDeactivated, live];
+    const found = await Promise.all(tokens.map((token) => lookup.find(hashToken(token), now)));
+
+    expect(counter.count).toBe(1);
+    expect(found.map((session) => session?.userId)).toEqual([
+      active,
+      undefined,
+      undefined,
+      undefined,
+      active,
+    ]);
+    expect(found[0]).toEqual({
+      sessionId: expect.any(Number),
+      userId: active,
+      email: expect.stringMatching(/^lookup-/),
+      expiresAt: now + HOUR,
+      lastSeenAt: now,
+    });
+    // Each caller gets its own copy: one touching lastSeenAt does not change another's.
+    expect(found[0]).not.toBe(found[4]);
+  });
+
+  it('judges expiry by each lookup’s own time', async () => {
+    const token = await newSession(await newUser(), now + 1000);
+    const lookup = new SessionLookup(database.db);
+    const [before, after] = await Promise.all([
+      lookup.find(hashToken(token), now + 999),
+      lookup.find(hashToken(token), now + 1000),
+    ]);
+    expect(before?.expiresAt).toBe(now + 1000);
+    expect(after).toBeUndefined();
+  });
+
+  it('splits a burst into batches of at most 64', async () => {
+    const userId = await newUser();
+    const tokens = await Promise.all(Array.from({ length: 10 }, () => newSession(userId)));
+    const counter = queryCounter();
+    const lookup = new SessionLookup(database.db.withPlugin(counter));
+
+    const burst = Array.from({ length: 150 }, (_, i) => (i % 3 === 0 ? tokens[i % 10]! : `ras_none_${i}`));
+    const found = await Promise.all(burst.map((token) => lookup.find(hashToken(token), now)));
+
+    expect(counter.count).toBe(3);
+    expect(found.map((session) => session?.userId)).toEqual(
+      burst.map((token) => (token.startsWith('ras_none') ? undefined : userId)),
+    );
+  });
+
+  it('sees a revocation committed before the lookup was asked', async () => {
+    const token = await newSession(await newUser());
+    const lookup = new SessionLookup(database.db);
+    expect(await lookup.find(hashToken(token), now)).toBeDefined();
+    await store.sessions.deleteSessionByTokenHash(hashToken(token));
+    expect(await lookup.find(hashToken(token), now)).toBeUndefined();
+  });
+
+  it('fails every lookup of the batch when the query fails', async () => {
+    const failing: KyselyPlugin = {
+      transformQuery: (args) => args.node,
+      transformResult: () => Promise.reject(new Error('connection lost')),
+    };
+    const lookup = new SessionLookup(database.db.withPlugin(failing));
+    const results = await Promise.allSettled([lookup.find('a', now), lookup.find('b', now)]);
+    expect(results.map((result) => result.status)).toEqual(['rejected', 'rejected']);
+  });
+});
