@@ -32,6 +32,12 @@ import {
 import type { LoadResult, LoadSpec } from './load.js';
 import { seedDatabase } from './seed.js';
 
+/**
+ * The authenticated GETs come from one client backend, behind the reverse proxy Ras trusts (TRUST_PROXY): the
+ * proxy names it in X-Forwarded-For, as it names every client. The raw server gets the same request.
+ */
+const FROM_BACKEND = { 'x-forwarded-for': '10.1.0.1' };
+
 const SCENARIOS = ['me', 'bad-token', 'login', 'signup', 'me-during-logins', 'me-large'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
@@ -143,7 +149,7 @@ async function rasScenarios(
     try {
       const account = await createAccount(ras);
       const me = `/api/v1/users/${account.id}/`;
-      const auth = { authorization: `Token ${account.token}` };
+      const auth = { authorization: `Token ${account.token}`, ...FROM_BACKEND };
       const credentials = { kind: 'fixed' as const, json: { email: account.email, password: PASSWORD } };
       if (want('me'))
         await measure(rows, ras, 'me', name, () => load(spec(ras, options, { path: me, headers: auth })));
@@ -192,7 +198,7 @@ async function rasScenarios(
           load(
             spec(stormed, options, {
               path: `/api/v1/users/${account.id}/`,
-              headers: { authorization: `Token ${account.token}` },
+              headers: { authorization: `Token ${account.token}`, ...FROM_BACKEND },
               warmupSeconds: 0,
             }),
           ),
@@ -220,7 +226,7 @@ async function rasScenarios(
           load(
             spec(ras, options, {
               path: `/api/v1/users/${account.id}/`,
-              headers: { authorization: `Token ${account.token}` },
+              headers: { authorization: `Token ${account.token}`, ...FROM_BACKEND },
             }),
           ),
         );
@@ -237,7 +243,12 @@ async function measureRaw(rows: Row[], options: Options, label: string): Promise
   const raw = await startServer(['--import', 'tsx', 'bench/raw-server.ts'], {}, /raw server listening/);
   try {
     await measure(rows, raw, label, 'none', () =>
-      load(spec(raw, options, { path: '/api/v1/users/1/', headers: { authorization: 'Token x' } })),
+      load(
+        spec(raw, options, {
+          path: '/api/v1/users/1/',
+          headers: { authorization: 'Token x', ...FROM_BACKEND },
+        }),
+      ),
     );
   } finally {
     await raw.stop();

@@ -11,7 +11,7 @@ import type { Config } from './config.js';
 import { PasswordHasher } from './crypto/passwords.js';
 import { accountRoutes } from './http/account.routes.js';
 import { answerClientError } from './http/client-errors.js';
-import { envelope, toHttpAnswer } from './http/error-mapper.js';
+import { envelope, sendAnswer, toHttpAnswer } from './http/error-mapper.js';
 import { MESSAGES } from './http/messages.js';
 import { methodNotAllowed } from './http/method-not-allowed.js';
 import { opsRoutes } from './http/ops.routes.js';
@@ -211,10 +211,7 @@ function registerAnswers(app: FastifyInstance): void {
   app.setErrorHandler(async (error, request, reply) => {
     const answer = toHttpAnswer(error);
     if (answer.status >= 500) request.log.error({ err: error, reqId: request.id }, 'request failed');
-    return reply
-      .code(answer.status)
-      .headers(answer.headers ?? {})
-      .send(answer.body);
+    return sendAnswer(reply, answer);
   });
 
   app.setNotFoundHandler(async (_request, reply) =>

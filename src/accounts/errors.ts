@@ -35,7 +35,12 @@ export class AccountError extends Error {
     readonly code: AccountErrorCode,
     details: AccountErrorDetails = {},
   ) {
+    // A refusal is an answer, not a fault: no stack is ever logged for one, and capturing it cost a tenth of
+    // an invalid-token request (what a scanner sends).
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(details.reason ?? code);
+    Error.stackTraceLimit = stackTraceLimit;
     this.name = 'AccountError';
     this.reason = details.reason;
     this.retryAfterSeconds = details.retryAfterSeconds;

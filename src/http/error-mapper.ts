@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import type { FastifyError } from 'fastify';
+import type { FastifyError, FastifyReply } from 'fastify';
 import { AccountError, type AccountErrorCode } from '../accounts/errors.js';
 import { isDatabaseUnavailable } from '../store/database.js';
 import { MESSAGES, SEED } from './messages.js';
@@ -75,6 +75,14 @@ export function toHttpAnswer(error: unknown): HttpAnswer {
     return { status, body: envelope(status, (STATUS_CODES[status] ?? MESSAGES.badRequest).toLowerCase()) };
   }
   return { status: 500, body: envelope(500, MESSAGES.internal) };
+}
+
+/** Sends the answer: status, its headers, its body. */
+export function sendAnswer(reply: FastifyReply, answer: HttpAnswer): FastifyReply {
+  return reply
+    .code(answer.status)
+    .headers(answer.headers ?? {})
+    .send(answer.body);
 }
 
 /** "email is required" for a missing field; otherwise Fastify's description of the first problem. */
