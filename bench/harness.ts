@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LoadResult, LoadSpec } from './load.js';
 
@@ -115,9 +116,17 @@ export function profileRasInto(dir: string): void {
   rasNodeArgs.push('--cpu-prof', '--cpu-prof-dir', dir);
 }
 
+/** `node <flags> dist/server.js` exactly as `npm start` runs it: the benchmark measures the production launch. */
+function npmStartArgs(): string[] {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const [node, ...args] = pkg.scripts.start.split(/\s+/);
+  if (node !== 'node') throw new Error(`npm start does not run node: ${pkg.scripts.start}`);
+  return args;
+}
+
 export async function startRas(databaseUrl: string, extra: Record<string, string> = {}): Promise<Server> {
   return startServer(
-    [...rasNodeArgs, 'dist/server.js'],
+    [...rasNodeArgs, ...npmStartArgs()],
     { ...RAS_ENV, DATABASE_URL: databaseUrl, ...extra },
     RAS_READY,
   );

@@ -19,13 +19,19 @@ export interface PoolGauge {
  * - ras_db_pool_connections{state}: PostgreSQL pool use (total, idle, waiting)
  * - nodejs_* / process_*: prom-client's defaults, event-loop delay percentiles among them (reset each scrape)
  */
+/**
+ * The event-loop monitor's sampling interval. Its readings are the time between two samples, so they include
+ * this interval: an idle loop reads about 10 ms, and the loop's own delay is a reading minus 10 ms.
+ */
+export const EVENT_LOOP_RESOLUTION_MS = 10;
+
 export function registerMetrics(
   app: FastifyInstance,
   ctx: AccountsContext,
   pool: () => PoolGauge | null,
 ): Registry {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: EVENT_LOOP_RESOLUTION_MS });
 
   const labelNames = ['route', 'method', 'status'] as const;
   const requests = new Counter({

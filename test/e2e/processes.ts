@@ -44,7 +44,7 @@ export interface RunningServer {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts the built server (`node dist/server.js`, what `npm start` runs) and waits until it listens. */
+/** Starts the built server (`node dist/server.js`; `npm start` adds only a V8 memory flag) and waits until it listens. */
 export async function startServer(env: Record<string, string>, cwd = ROOT): Promise<RunningServer> {
   const port = await freePort();
   const child = spawn(process.execPath, [SERVER], {
