@@ -153,8 +153,7 @@ function serverOptions(config: Config, options: AppOptions): FastifyServerOption
     ...(config.accessLog ? {} : { childLoggerFactory: (logger) => logger }),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 100 },
     bodyLimit: config.bodyLimit,
-    // Fastify accepts a hop count at run time (lib/request.js); its type declarations leave it out.
-    trustProxy: config.trustProxy as FastifyServerOptions['trustProxy'],
+    trustProxy: config.trustProxy,
     // Slow clients cannot pin sockets: a whole request must arrive within 10 s, headers within 5 s.
     requestTimeout: 10_000,
     connectionTimeout: CONNECTION_TIMEOUT_MS,

@@ -21,12 +21,12 @@ describe('loadConfig', () => {
       DATABASE_URL: 'postgres://u:p@db:5432/ras',
       TOKEN_TTL: '3600',
       CORS_ORIGINS: 'https://a.example, https://b.example:8443',
-      TRUST_PROXY: '1',
+      TRUST_PROXY: '10.0.0.5, 10.1.0.0/16',
     });
     expect(config.port).toBe(9000);
     expect(config.sessionTtlMs).toBe(3_600_000);
     expect(config.corsOrigins).toEqual(['https://a.example', 'https://b.example:8443']);
-    expect(config.trustProxy).toBe(1);
+    expect(config.trustProxy).toEqual(['10.0.0.5', '10.1.0.0/16']);
   });
 
   it('lists every bad variable at once', () => {
@@ -38,13 +38,14 @@ describe('loadConfig', () => {
         DATABASE_URL: 'mysql://x',
         LOG_LEVEL: 'loud',
         CORS_ORIGINS: '*',
+        TRUST_PROXY: '1',
       });
     } catch (e) {
       error = e;
     }
     expect(error).toBeInstanceOf(ConfigError);
     const problems = (error as ConfigError).problems.join('\n');
-    for (const key of ['PORT', 'TOKEN_TTL', 'DATABASE_URL', 'LOG_LEVEL', 'CORS_ORIGINS'])
+    for (const key of ['PORT', 'TOKEN_TTL', 'DATABASE_URL', 'LOG_LEVEL', 'CORS_ORIGINS', 'TRUST_PROXY'])
       expect(problems).toContain(key);
   });
 });

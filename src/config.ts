@@ -90,7 +90,7 @@ const EnvSchema = Type.Object({
   TRUST_PROXY: Type.String({
     default: '',
     description:
-      'Empty: client address is the socket peer. Otherwise Fastify trustProxy: true, a hop count, or addresses/CIDRs',
+      'Empty: client address is the socket peer. Otherwise Fastify trustProxy: true, or the proxies’ addresses/CIDRs',
   }),
 });
 
@@ -105,7 +105,7 @@ export interface Config {
   bodyLimit: number;
   logLevel: string;
   corsOrigins: string[];
-  trustProxy: boolean | number | string[];
+  trustProxy: boolean | string[];
   redisUrl: string | null;
   rateLimit: { signupPerHour: number; loginPerMinute: number; globalPerMinute: number } | null;
   argon2Concurrency: number;
@@ -133,6 +133,11 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     (e) => `${e.path.slice(1)}=${JSON.stringify(raw[e.path.slice(1)])}: ${e.message}`,
   );
   const corsOrigins = parseCorsOrigins(env.CORS_ORIGINS, problems);
+  if (/^\d+$/.test(env.TRUST_PROXY))
+    problems.push(
+      `TRUST_PROXY=${env.TRUST_PROXY}: a hop count cannot be checked against the connecting peer, and Fastify 5 ` +
+        'trusts no proxy for one; name the proxies instead (addresses or CIDRs, comma-separated), or true',
+    );
   if (env.REDIS_URL && !/^rediss?:\/\//.test(env.REDIS_URL))
     problems.push('REDIS_URL must start with redis:// or rediss://');
   try {
@@ -182,9 +187,8 @@ function parseCorsOrigins(value: string, problems: string[]): string[] {
   return origins;
 }
 
-function parseTrustProxy(value: string): boolean | number | string[] {
+function parseTrustProxy(value: string): boolean | string[] {
   if (value === '' || value === 'false') return false;
   if (value === 'true') return true;
-  if (/^\d+$/.test(value)) return Number(value);
   return value.split(',').map((a) => a.trim());
 }
