@@ -10,6 +10,12 @@ export interface PoolGauge {
 }
 
 /**
+ * The event-loop monitor's sampling interval. Its readings are the time between two samples, so they include
+ * this interval: an idle loop reads about 10 ms, and the loop's own delay is a reading minus 10 ms.
+ */
+export const EVENT_LOOP_RESOLUTION_MS = 10;
+
+/**
  * Prometheus metrics (prom-client) on their own listener, so nothing internal is reachable on the API port.
  * Off unless METRICS_PORT is set; when off, no hook is added and the request path pays nothing.
  *
@@ -19,12 +25,6 @@ export interface PoolGauge {
  * - ras_db_pool_connections{state}: PostgreSQL pool use (total, idle, waiting)
  * - nodejs_* / process_*: prom-client's defaults, event-loop delay percentiles among them (reset each scrape)
  */
-/**
- * The event-loop monitor's sampling interval. Its readings are the time between two samples, so they include
- * this interval: an idle loop reads about 10 ms, and the loop's own delay is a reading minus 10 ms.
- */
-export const EVENT_LOOP_RESOLUTION_MS = 10;
-
 export function registerMetrics(
   app: FastifyInstance,
   ctx: AccountsContext,

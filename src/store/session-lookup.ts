@@ -14,7 +14,7 @@ interface SessionRow extends ActiveSession {
 
 /** Batch sizes with a compiled query each; a batch is padded up to the next one (repeating a hash). */
 const BATCH_SIZES = [1, 2, 4, 8, 16, 32, 64];
-const MAX_BATCH = 64;
+const MAX_BATCH = Math.max(...BATCH_SIZES);
 
 /**
  * The authenticated read, on every request: the session of a token hash joined to its user, in one indexed

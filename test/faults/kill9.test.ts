@@ -98,7 +98,7 @@ describeEachDatabase('kill -9 in the middle of signups and logins', (database) =
     expect(users).toHaveLength(emails.length);
     for (const user of users) expect(user.password_hash).toMatch(/^\$argon2id\$/);
     // Only this test's accounts: on PostgreSQL the database is shared with the other files of the run, and
-    // the Django import tests put accounts with Django's hashes in it.
+    // some insert accounts with placeholder hashes (session-lookup.test.ts).
     const withoutHash = await raw.db
       .selectFrom('users')
       .select('id')
