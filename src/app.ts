@@ -37,6 +37,8 @@ export interface AppOptions {
   now?: () => number;
   /** Log destination override (tests capture logs); defaults to stdout. */
   logStream?: NodeJS.WritableStream;
+  /** The hasher, for tests that pause it between a check and a write; defaults to one built from config. */
+  passwords?: PasswordHasher;
 }
 
 const PRUNE_INTERVAL_MS = 10 * 60 * 1000;
@@ -61,15 +63,20 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const store = new KyselyStore(database.db);
   const ctx: AccountsContext = {
     store,
-    passwords: new PasswordHasher(config.argon2Concurrency),
+    passwords: options.passwords ?? new PasswordHasher(config.argon2Concurrency, config.argon2QueueMax),
     throttle: new LoginThrottle(throttleStore, now),
     now,
     sessionTtlMs: config.sessionTtlMs,
+    sessionsMax: config.sessionsMax,
   };
 
   const app = Fastify(serverOptions(config, options)).withTypeProvider<TypeBoxTypeProvider>();
   // Node's default is 60 s; a client gets as long for its headers as Fastify gives it for the connection.
   app.server.headersTimeout = CONNECTION_TIMEOUT_MS;
+  // Node enforces headersTimeout and requestTimeout only when it sweeps its connections, every 30 s by
+  // default: a client trickling headers then lasted ~25 s instead of 5. Sweeping each second keeps them true.
+  (app.server as typeof app.server & { connectionsCheckingInterval: number }).connectionsCheckingInterval =
+    1000;
   const pruning = redis
     ? undefined
     : setInterval(() => void pruneThrottle(app, sqlThrottle, now), PRUNE_INTERVAL_MS);
@@ -92,7 +99,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const notAllowed = methodNotAllowed(app, { corsEnabled: config.corsOrigins.length > 0 });
   await app.register(usersRoutes, { ctx, limits: config.rateLimit });
   await app.register(sessionsRoutes, { ctx });
-  await app.register(accountRoutes, { ctx });
+  await app.register(accountRoutes, { ctx, limits: config.rateLimit });
   await app.register(opsRoutes, {
     checks: [() => store.ping(), ...(redis ? [async () => void (await redis.ping())] : [])],
   });
@@ -202,14 +209,24 @@ async function registerPlugins(app: FastifyInstance, config: Config): Promise<vo
 
 /** Headers every answer carries, and the contract's envelope for every error and unknown route. */
 function registerAnswers(app: FastifyInstance): void {
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-content-type-options', 'nosniff');
-    if (request.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
+    // By the route matched, not the raw URL (`GET http://host/api/…` is routed like `/api/…`); an unknown
+    // path may be an /api one too.
+    const route = request.routeOptions.url;
+    if (route === undefined || route.startsWith('/api/')) reply.header('cache-control', 'no-store');
+    // No route will read the body of an unknown path: answer before it is parsed (or even read).
+    if (request.is404) {
+      reply.code(404).send(envelope(404, MESSAGES.routeNotFound));
+      return;
+    }
+    done();
   });
 
   app.setErrorHandler(async (error, request, reply) => {
     const answer = toHttpAnswer(error);
-    if (answer.status >= 500) request.log.error({ err: error, reqId: request.id }, 'request failed');
+    if (answer.status === 500 || answer.log)
+      request.log.error({ err: error, reqId: request.id }, 'request failed');
     return sendAnswer(reply, answer);
   });
 

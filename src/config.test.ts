@@ -9,7 +9,7 @@ describe('loadConfig', () => {
       port: 8000,
       databaseUrl: 'sqlite:./data/ras.db',
       sessionTtlMs: 30 * 24 * 3600 * 1000,
-      bodyLimit: 1024 * 1024,
+      bodyLimit: 64 * 1024,
       corsOrigins: [],
       trustProxy: false,
     });

@@ -22,8 +22,14 @@ const EnvSchema = Type.Object({
     minimum: 60,
     description: 'Absolute session lifetime, in seconds (default 30 days)',
   }),
+  SESSIONS_MAX: Type.Integer({
+    default: 100,
+    minimum: 1,
+    maximum: 10_000,
+    description: 'Live sessions per account; a login beyond ends the oldest',
+  }),
   BODY_LIMIT: Type.Integer({
-    default: 1024 * 1024,
+    default: 64 * 1024,
     minimum: 1024,
     maximum: 64 * 1024 * 1024,
     description: 'Largest request body, in bytes',
@@ -67,6 +73,12 @@ const EnvSchema = Type.Object({
     maximum: 256,
     description: 'argon2id computations at once (each takes 19 MiB); the rest wait in a queue',
   }),
+  ARGON2_QUEUE_MAX: Type.Integer({
+    default: 256,
+    minimum: 1,
+    maximum: 100_000,
+    description: 'Password hashes waiting for a slot; past that a request is answered 503 at once',
+  }),
   METRICS_PORT: Type.Integer({
     default: 0,
     minimum: 0,
@@ -102,6 +114,7 @@ export interface Config {
   databaseUrl: string;
   databasePoolMax: number;
   sessionTtlMs: number;
+  sessionsMax: number;
   bodyLimit: number;
   logLevel: string;
   corsOrigins: string[];
@@ -109,6 +122,7 @@ export interface Config {
   redisUrl: string | null;
   rateLimit: { signupPerHour: number; loginPerMinute: number; globalPerMinute: number } | null;
   argon2Concurrency: number;
+  argon2QueueMax: number;
   metrics: { host: string; port: number } | null;
   workers: number;
   accessLog: boolean;
@@ -153,6 +167,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     databaseUrl: env.DATABASE_URL,
     databasePoolMax: env.DATABASE_POOL_MAX,
     sessionTtlMs: env.TOKEN_TTL * 1000,
+    sessionsMax: env.SESSIONS_MAX,
     bodyLimit: env.BODY_LIMIT,
     logLevel: env.LOG_LEVEL,
     corsOrigins,
@@ -167,6 +182,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
             globalPerMinute: env.RATE_LIMIT_GLOBAL_PER_MINUTE,
           },
     argon2Concurrency: env.ARGON2_CONCURRENCY,
+    argon2QueueMax: env.ARGON2_QUEUE_MAX,
     metrics: env.METRICS_PORT > 0 ? { host: env.METRICS_HOST, port: env.METRICS_PORT } : null,
     accessLog: env.ACCESS_LOG === 'on',
     workers: env.WORKERS === 'auto' ? availableParallelism() : Number(env.WORKERS),

@@ -45,6 +45,23 @@ export function describeEachDatabase(title: string, suite: (db: TestDatabase) =>
 }
 
 /**
+ * Runs `suite` once per store Ras can run on: SQLite, PostgreSQL, and PostgreSQL with the login throttle and
+ * rate limits in Redis (`env` carries REDIS_URL). Under CI=true every one runs.
+ */
+export function describeEachStore(
+  title: string,
+  suite: (db: TestDatabase, env: Record<string, string>) => void,
+): void {
+  describeEachDatabase(title, (db) => suite(db, {}));
+  const postgresUrl = inject('postgresUrl');
+  const redisUrl = inject('redisUrl');
+  if (postgresUrl && redisUrl)
+    describe(`${title} [postgres + redis]`, () =>
+      suite({ name: 'postgres', url: () => postgresUrl }, { REDIS_URL: redisUrl }));
+  else describe.skip(`${title} [postgres + redis: NOT REACHABLE, SKIPPED]`, () => undefined);
+}
+
+/**
  * Configuration for an app under test. The per-address rate limits are off by default (every test request
  * comes from 127.0.0.1; the rate-limit tests turn them on); the per-account login throttle is always on.
  */

@@ -10,12 +10,16 @@ export interface AccountsContext {
   /** Milliseconds since the epoch; a parameter so tests can move time. */
   now: () => number;
   sessionTtlMs: number;
+  /** Live sessions an account may hold; a login beyond ends the oldest. */
+  sessionsMax: number;
 }
 
 /** Who is asking: recorded on the session a login opens, shown back in the session list. */
 export interface ClientInfo {
   ip: string | null;
   userAgent: string | null;
+  /** Aborted when the client goes away: hashing it still waits for is dropped. */
+  signal?: AbortSignal;
 }
 
 /** The answer to a signup or login: the account and the token of the new session. */

@@ -1,49 +1,53 @@
-import type { AccountsContext } from './context.js';
+import { addressKeyOf } from './client-address.js';
+import type { AccountsContext, ClientInfo } from './context.js';
 import { AccountError } from './errors.js';
 import { isImpossiblePassword, normalizePassword } from './password-policy.js';
 import type { UserRecord } from './storage.js';
 
 /**
- * The account whose password this is, checked under the login throttle: refused with `throttled` while
- * the email is blocked for this address, counted as a failure when wrong. Unknown email and wrong password
- * are the same `invalid_credentials`, at the same cost (a dummy hash is verified for an unknown email).
- * The account may be deactivated; the caller decides what that means.
+ * The account whose password this is, checked under the login throttle. The attempt is counted before the
+ * password is checked, so simultaneous guesses are limited like sequential ones: refused with `throttled`
+ * while the email is blocked for this address, counted as a failure unless the password is right. Unknown
+ * email and wrong password are the same `invalid_credentials`, at the same cost (a dummy hash is verified
+ * for an unknown email). The account may be deactivated; the caller decides what that means.
  */
 export async function verifyCredentials(
-  ctx: AccountsContext,
+  ctx: Pick<AccountsContext, 'store' | 'passwords' | 'throttle'>,
   email: string | undefined,
   password: unknown,
-  ip: string | null,
+  client: ClientInfo,
 ): Promise<UserRecord> {
   if (email === undefined) {
-    await passwordMatches(ctx, undefined, password);
+    await passwordMatches(ctx, undefined, password, client);
     throw new AccountError('invalid_credentials');
   }
   const user = await ctx.store.users.findUserByEmail(email);
-  const throttle = await ctx.throttle.check(email, ip);
-  if (throttle.retryAfterSeconds > 0) {
-    throw new AccountError('throttled', { retryAfterSeconds: throttle.retryAfterSeconds, userId: user?.id });
+  const attempt = await ctx.throttle.admit(email, addressKeyOf(client.ip));
+  if ('retryAfterSeconds' in attempt) {
+    throw new AccountError('throttled', { retryAfterSeconds: attempt.retryAfterSeconds, userId: user?.id });
   }
-  if (!(await passwordMatches(ctx, user?.passwordHash, password)) || !user) {
-    await ctx.throttle.failed(throttle);
-    throw new AccountError('invalid_credentials', { userId: user?.id });
+  const verification = await passwordMatches(ctx, user?.passwordHash, password, client);
+  if (!verification.matches || !user) {
+    throw new AccountError('invalid_credentials', { userId: user?.id, reason: verification.refusal });
   }
-  await ctx.throttle.succeeded(throttle);
+  await ctx.throttle.succeeded(attempt);
   return user;
 }
 
 /**
- * True when `value` is the password of the account with `storedHash`; with no account, a dummy hash is
+ * Whether `value` is the password of the account with `storedHash`; with no account, a dummy hash is
  * verified so the answer takes as long. A value that cannot be a password (not a string, absurdly long)
  * is refused before any hashing.
  */
 async function passwordMatches(
-  ctx: AccountsContext,
+  ctx: Pick<AccountsContext, 'passwords'>,
   storedHash: string | undefined,
   value: unknown,
-): Promise<boolean> {
-  if (typeof value !== 'string' || isImpossiblePassword(value)) return false;
+  client: ClientInfo,
+): Promise<{ matches: boolean; refusal?: string }> {
+  if (typeof value !== 'string' || isImpossiblePassword(value)) return { matches: false };
   const password = normalizePassword(value);
-  const verified = await ctx.passwords.verify(storedHash ?? (await ctx.passwords.dummy()), password, value);
-  return verified && storedHash !== undefined;
+  const stored = storedHash ?? (await ctx.passwords.dummy());
+  const verification = await ctx.passwords.verify(stored, password, value, client.signal);
+  return storedHash === undefined ? { matches: false } : verification;
 }

@@ -11,9 +11,17 @@ export function deactivateAccount(store: Store, userId: number): Promise<boolean
   });
 }
 
-/** Lets the account log in again. Its old sessions stay ended. False for an unknown user. */
+/**
+ * Lets the account log in again. Every earlier session stays ended: any left (a session a login opened as
+ * the account was being deactivated, a token imported with an inactive account) is deleted here.
+ * False for an unknown user.
+ */
 export function activateAccount(store: Store, userId: number): Promise<boolean> {
-  return store.users.setUserActive(userId, true);
+  return store.transaction(async (tx) => {
+    if (!(await tx.users.setUserActive(userId, true))) return false;
+    await tx.sessions.deleteSessionsOfUser(userId);
+    return true;
+  });
 }
 
 /** The owner deactivates their own account; the password is asked again (and throttled like a login). */
@@ -23,6 +31,6 @@ export async function deactivateOwnAccount(
   password: unknown,
   client: ClientInfo,
 ): Promise<void> {
-  const user = await verifyCredentials(ctx, session.email, password, client.ip);
+  const user = await verifyCredentials(ctx, session.email, password, client);
   await deactivateAccount(ctx.store, user.id);
 }

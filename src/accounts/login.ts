@@ -17,17 +17,26 @@ export interface LoginInput {
  * account is told apart only to someone who knows its password.
  */
 export async function login(ctx: AccountsContext, input: LoginInput, client: ClientInfo): Promise<SignedIn> {
-  const user = await verifyCredentials(ctx, normalizeEmail(input.email), input.password, client.ip);
+  const user = await verifyCredentials(ctx, normalizeEmail(input.email), input.password, client);
   if (!user.isActive) throw new AccountError('account_deactivated', { userId: user.id });
-
   // verifyCredentials returned an account, so the password was a string.
-  await upgradeHashIfNeeded(ctx, user, input.password as string);
-  const { token } = await createSession(ctx, ctx.store, user.id, client);
+  await upgradeHashIfNeeded(ctx, user, input.password as string, client);
+  const checked = { userId: user.id, credentialsVersion: user.credentialsVersion };
+  const { token } = await createSession(ctx, checked, client);
   return { user: { id: user.id, email: user.email }, token };
 }
 
 /** Rehashes with today's argon2id parameters; the password is known to be right only at this moment. */
-async function upgradeHashIfNeeded(ctx: AccountsContext, user: UserRecord, password: string): Promise<void> {
+async function upgradeHashIfNeeded(
+  ctx: AccountsContext,
+  user: UserRecord,
+  password: string,
+  client: ClientInfo,
+): Promise<void> {
   if (!needsRehash(user.passwordHash)) return;
-  await ctx.store.users.updatePasswordHash(user.id, await ctx.passwords.hash(normalizePassword(password)));
+  const passwordHash = await ctx.passwords.hash(normalizePassword(password), client.signal);
+  await ctx.store.users.upgradePasswordHash(
+    { userId: user.id, credentialsVersion: user.credentialsVersion },
+    passwordHash,
+  );
 }

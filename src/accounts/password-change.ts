@@ -14,7 +14,7 @@ export interface PasswordChangeInput {
  * Changes the password of the session's account (ASVS 6.2.2/6.2.3, 7.4.3): the new password must pass the
  * signup policy and the current one must be right. In one transaction it ends every session, the caller's
  * included, and opens a new one whose token is returned. The caller's session is deleted first and must
- * still exist, so of two concurrent changes with one token only one succeeds.
+ * still exist, and the credentials must be the ones checked, so of two concurrent changes only one succeeds.
  */
 export async function changePassword(
   ctx: AccountsContext,
@@ -24,14 +24,21 @@ export async function changePassword(
 ): Promise<string> {
   const newPassword = acceptNewPassword(input.new_password, session.email);
   // A wrong current password counts as a failed login: a stolen token must not become a guessing oracle.
-  const user = await verifyCredentials(ctx, session.email, input.current_password, client.ip);
-  const passwordHash = await ctx.passwords.hash(newPassword);
+  const user = await verifyCredentials(ctx, session.email, input.current_password, client);
+  const passwordHash = await ctx.passwords.hash(newPassword, client.signal);
   return ctx.store.transaction(async (tx) => {
     if (!(await tx.sessions.deleteSessionOfUser(user.id, session.sessionId)))
       throw new AccountError('token_invalid');
-    await tx.users.updatePasswordHash(user.id, passwordHash);
+    const checked = { userId: user.id, credentialsVersion: user.credentialsVersion };
+    // The user row first, then its sessions: a login holding that row (sessions.store.ts) commits before.
+    const credentialsVersion = await tx.users.changePasswordHash(checked, passwordHash);
+    if (credentialsVersion === undefined) throw new AccountError('invalid_credentials', { userId: user.id });
     await tx.sessions.deleteSessionsOfUser(user.id);
-    const { token } = await createSession(ctx, tx, user.id, client);
+    const { token } = await createSession(
+      { ...ctx, store: tx },
+      { userId: user.id, credentialsVersion },
+      client,
+    );
     return token;
   });
 }

@@ -5,13 +5,17 @@
  *
  * - Lifetime is absolute (`TOKEN_TTL`, default 30 days): an expired token is just an unknown one.
  * - Revocation deletes the row, so it holds on the very next request on every instance.
+ * - A session opens only for the credentials its password was checked against (`credentials_version`), so a
+ *   login racing a password change or deactivation cannot outlive it. An account holds at most
+ *   `SESSIONS_MAX` live sessions: a login beyond ends the oldest.
  * - `last_seen_at` is written at most once an hour per session, keeping the authenticated read write-free
  *   in the common case.
  */
 import { generateToken, hashToken } from '../crypto/tokens.js';
 import type { AccountsContext, ClientInfo } from './context.js';
 import { AccountError } from './errors.js';
-import type { ActiveSession, SessionRecord, Store } from './storage.js';
+import { storableAddress } from './client-address.js';
+import type { ActiveSession, CheckedCredentials, SessionPage, SessionRecord } from './storage.js';
 
 export const LAST_SEEN_RESOLUTION_MS = 60 * 60 * 1000;
 const MAX_USER_AGENT_LENGTH = 512;
@@ -21,25 +25,34 @@ export interface OpenedSession {
   token: string;
 }
 
-/** Opens a new session for the user, in `store` (pass a transaction to open it with other writes). */
+type SessionContext = Pick<AccountsContext, 'store' | 'now' | 'sessionTtlMs' | 'sessionsMax'>;
+
+/**
+ * Opens a new session for the account whose credentials were checked, in `ctx.store` (give it a transaction's
+ * store to open it with other writes). Refused with `invalid_credentials` when the account was deactivated or
+ * its password changed since the check. The account's oldest sessions beyond `sessionsMax` end.
+ */
 export async function createSession(
-  ctx: AccountsContext,
-  store: Store,
-  userId: number,
+  ctx: SessionContext,
+  checked: CheckedCredentials,
   client: ClientInfo,
 ): Promise<OpenedSession> {
   const token = generateToken();
   const now = ctx.now();
-  await store.sessions.deleteExpiredSessionsOfUser(userId, now);
-  const sessionId = await store.sessions.createSession({
-    userId,
+  const session = {
     tokenHash: hashToken(token),
     createdAt: now,
     expiresAt: now + ctx.sessionTtlMs,
     userAgent: client.userAgent?.slice(0, MAX_USER_AGENT_LENGTH) ?? null,
-    ip: client.ip,
+    ip: storableAddress(client.ip),
+  };
+  return ctx.store.transaction(async (tx) => {
+    await tx.sessions.deleteExpiredSessionsOfUser(checked.userId, now);
+    const sessionId = await tx.sessions.openSession(session, checked);
+    if (sessionId === undefined) throw new AccountError('invalid_credentials', { userId: checked.userId });
+    await tx.sessions.trimSessionsOfUser(checked.userId, ctx.sessionsMax);
+    return { sessionId, token };
   });
-  return { sessionId, token };
 }
 
 /** The live session a token opens, or `undefined` for an unknown, expired or revoked token. */
@@ -61,9 +74,21 @@ export function invalidateSessionToken(ctx: AccountsContext, token: string): Pro
   return ctx.store.sessions.deleteSessionByTokenHash(hashToken(token));
 }
 
-/** The account's live sessions, newest first. */
-export function listSessions(ctx: AccountsContext, userId: number): Promise<SessionRecord[]> {
-  return ctx.store.sessions.listActiveSessionsOfUser(userId, ctx.now());
+export const SESSION_PAGE = { default: 50, max: 100 } as const;
+
+/** One page of the account's live sessions, newest first, and the `before` of the next page (if any). */
+export async function listSessions(
+  ctx: Pick<AccountsContext, 'store' | 'now'>,
+  userId: number,
+  page: SessionPage,
+): Promise<{ sessions: SessionRecord[]; nextBefore: number | null }> {
+  const limit = Math.min(Math.max(1, page.limit), SESSION_PAGE.max);
+  const rows = await ctx.store.sessions.listActiveSessionsOfUser(userId, ctx.now(), {
+    limit: limit + 1,
+    before: page.before,
+  });
+  const sessions = rows.slice(0, limit);
+  return { sessions, nextBefore: rows.length > limit ? sessions[sessions.length - 1]!.id : null };
 }
 
 /** Ends one session of the account; `session_not_found` when it is not theirs or does not exist. */

@@ -24,11 +24,15 @@ export async function signup(
   // A cheap early answer that spares the hash; the insert below is what actually guarantees uniqueness.
   if (await ctx.store.users.findUserByEmail(email)) throw new AccountError('email_taken');
 
-  const passwordHash = await ctx.passwords.hash(password);
+  const passwordHash = await ctx.passwords.hash(password, client.signal);
   return ctx.store.transaction(async (tx) => {
     const id = await tx.users.insertUser({ email, passwordHash, dateJoined: ctx.now() });
     if (id === undefined) throw new AccountError('email_taken');
-    const { token } = await createSession(ctx, tx, id, client);
+    const { token } = await createSession(
+      { ...ctx, store: tx },
+      { userId: id, credentialsVersion: 0 },
+      client,
+    );
     return { user: { id, email }, token };
   });
 }

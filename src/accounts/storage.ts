@@ -1,3 +1,5 @@
+import type { ThrottlePolicy } from './throttle.js';
+
 /**
  * What the accounts domain needs from storage, named for intent. The SQL lives in `store/`;
  * one shared suite (`store/store.test.ts`) proves the implementation on SQLite and PostgreSQL.
@@ -10,6 +12,14 @@ export interface UserRecord {
   passwordHash: string;
   isActive: boolean;
   dateJoined: number;
+  /** Raised by every password change and (de)activation: sessions open only for the version checked. */
+  credentialsVersion: number;
+}
+
+/** The account state a password check saw; a session opens only while it still holds. */
+export interface CheckedCredentials {
+  userId: number;
+  credentialsVersion: number;
 }
 
 export interface NewUser {
@@ -19,7 +29,6 @@ export interface NewUser {
 }
 
 export interface NewSession {
-  userId: number;
   tokenHash: string;
   createdAt: number;
   expiresAt: number;
@@ -50,22 +59,44 @@ export interface UserStore {
   insertUser(user: NewUser): Promise<number | undefined>;
   findUserByEmail(email: string): Promise<UserRecord | undefined>;
   findUserById(id: number): Promise<UserRecord | undefined>;
-  updatePasswordHash(userId: number, passwordHash: string): Promise<void>;
-  /** Returns false when there is no such user. */
+  /**
+   * Replaces the hash with a stronger one of the same password (a rehash at login), unless the credentials
+   * changed since they were checked: a late rehash must never bring an old password back.
+   */
+  upgradePasswordHash(checked: CheckedCredentials, passwordHash: string): Promise<void>;
+  /**
+   * Sets a new password and raises the credentials version, if the version is still the one checked. Returns
+   * the new version, or undefined when the credentials changed meanwhile (or the user is gone).
+   */
+  changePasswordHash(checked: CheckedCredentials, passwordHash: string): Promise<number | undefined>;
+  /** Activates or deactivates and raises the credentials version. Returns false when there is no such user. */
   setUserActive(userId: number, active: boolean): Promise<boolean>;
 }
 
+export interface SessionPage {
+  limit: number;
+  before?: number;
+}
+
 export interface SessionStore {
-  createSession(session: NewSession): Promise<number>;
+  /**
+   * Opens the session only if its user is active with the credentials version that was checked, reading the
+   * user row under a share lock (PostgreSQL), so a password change or deactivation that ends the user's
+   * sessions either sees this one or is seen by it. Undefined when the credentials changed.
+   */
+  openSession(session: NewSession, checked: CheckedCredentials): Promise<number | undefined>;
+  /** Ends the user's oldest sessions beyond the newest `keep`; returns how many. */
+  trimSessionsOfUser(userId: number, keep: number): Promise<number>;
   /** The unexpired session with this token hash, if its user is active. */
   findActiveSessionByTokenHash(tokenHash: string, now: number): Promise<ActiveSession | undefined>;
   /** True only for the one caller that actually deleted it: concurrent logouts see one true. */
   deleteSessionByTokenHash(tokenHash: string): Promise<boolean>;
   deleteSessionOfUser(userId: number, sessionId: number): Promise<boolean>;
-  /** Deletes every session of the user but `exceptSessionId`; returns how many. */
-  deleteSessionsOfUser(userId: number, exceptSessionId?: number): Promise<number>;
+  /** Deletes every session of the user; returns how many. */
+  deleteSessionsOfUser(userId: number): Promise<number>;
   deleteExpiredSessionsOfUser(userId: number, now: number): Promise<void>;
-  listActiveSessionsOfUser(userId: number, now: number): Promise<SessionRecord[]>;
+  /** The user's live sessions, newest (highest id) first, `limit` of them, with ids below `before` if given. */
+  listActiveSessionsOfUser(userId: number, now: number, page: SessionPage): Promise<SessionRecord[]>;
   touchSession(sessionId: number, now: number): Promise<void>;
 }
 
@@ -74,34 +105,66 @@ export interface Store {
   sessions: SessionStore;
   /** Runs `work` in one transaction: all of it is committed, or none of it. */
   transaction<T>(work: (tx: Store) => Promise<T>): Promise<T>;
-  /** Resolves when the database answers a trivial query. */
+  /** Resolves when the database answers and holds the schema this build needs. */
   ping(): Promise<void>;
 }
 
 /** Failed-login bookkeeping for one key (an account, or an account seen from one address). */
 export interface FailureCounter {
-  /** Consecutive failures in the current window. */
+  /** Consecutive attempts not followed by a success, in the current window. */
   failures: number;
+  /** When the last of them was counted (ms); 0 for none. */
+  lastFailureAt: number;
   /** Attempts are refused until then (ms); 0 when not blocked. */
   blockedUntil: number;
   /** Last successful login under this key (ms), or null. */
   lastSuccessAt: number | null;
 }
 
+export interface AttemptKeys {
+  address: string;
+  account: string;
+}
+
+/** What a store needs to count one attempt (see `reserve` in throttle.ts, the rule it applies). */
+export interface AttemptReservation {
+  now: number;
+  /** A success from the address this recently exempts it from the account-wide block. */
+  knownAddressMs: number;
+  address: { key: string; policy: ThrottlePolicy };
+  account: { key: string; policy: ThrottlePolicy };
+}
+
+export interface AttemptCounters {
+  address?: FailureCounter;
+  account?: FailureCounter;
+}
+
+export type ReservationOutcome =
+  | { admitted: false; blockedUntil: number }
+  | { admitted: true; address: FailureCounter; account: FailureCounter };
+
 /**
- * Where login failures are counted: the database, or Redis when configured. Every instance of Ras reads
+ * Where login attempts are counted: the database, or Redis when configured. Every instance of Ras reads
  * and writes the same counters, so two instances behind a load balancer throttle together.
  */
 export interface ThrottleStore {
-  /** The counters for these keys; a key never seen is absent. */
-  readCounters(keys: string[]): Promise<Map<string, FailureCounter>>;
   /**
-   * Counts one failure atomically: the count restarts at 1 when the previous failure is older than
-   * `windowMs`. Returns the new count.
+   * Applies `reserve` (throttle.ts) to the two keys atomically: no other attempt on either key reads or
+   * writes them in between. Returns the time the attempt is blocked until (refused, nothing counted), or 0
+   * when it was admitted and counted.
    */
-  recordFailure(key: string, now: number, windowMs: number): Promise<number>;
-  /** Blocks the key until `until`, unless it is already blocked for longer. */
-  blockUntil(key: string, until: number): Promise<void>;
-  /** Clears the failures and block of the key and remembers the success time. */
-  recordSuccess(key: string, now: number): Promise<void>;
+  reserveAttempt(attempt: AttemptReservation): Promise<number>;
+  /** Clears the failures and block of each key and remembers the success time. */
+  recordSuccess(keys: string[], now: number): Promise<void>;
+  /** The counters of these keys; a key never seen is absent. For tests and operators. */
+  readCounters(keys: string[]): Promise<Map<string, FailureCounter>>;
+}
+
+/** The storage behind an operation could not be reached (a database or Redis outage): answered with 503. */
+export class StoreUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super('storage unavailable', { cause });
+    this.name = 'StoreUnavailableError';
+  }
 }

@@ -11,10 +11,19 @@
  *   account successfully in the last 30 days is exempt from the account-wide block (its own per-address
  *   counter still applies).
  *
- * A success clears both counters. Unknown emails are counted like known ones, so throttling does not reveal
- * which accounts exist. Refused (429) attempts are not counted: waiting out the delay is always enough.
+ * Every attempt is counted before its password is checked (`reserve`), so simultaneous attempts are limited
+ * as sequential ones are. A success clears both counters. Unknown emails are counted like known ones, so
+ * throttling does not reveal which accounts exist. Refused (429) attempts are not counted: waiting out the
+ * delay is always enough.
  */
-import type { FailureCounter, ThrottleStore } from './storage.js';
+import type {
+  AttemptCounters,
+  AttemptKeys,
+  AttemptReservation,
+  FailureCounter,
+  ReservationOutcome,
+  ThrottleStore,
+} from './storage.js';
 
 export interface ThrottlePolicy {
   /** The failure that starts the first block: from this one on, each failure blocks the key. */
@@ -51,22 +60,52 @@ export function blockDelayMs(policy: ThrottlePolicy, failures: number): number {
   return Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.min(over, 30));
 }
 
-interface ThrottleKeys {
-  address: string;
-  account: string;
+function keysOf(email: string, addressKey: string): AttemptKeys {
+  return { address: `address:${email} ${addressKey}`, account: `account:${email}` };
 }
 
-function keysOf(email: string, ip: string | null): ThrottleKeys {
-  return { address: `address:${email} ${ip ?? 'unknown'}`, account: `account:${email}` };
+/**
+ * One attempt, counted before its password is checked. `reserve` is the rule every store applies in one
+ * atomic step (a transaction with row locks, or a Lua script): while either key is blocked the attempt is
+ * refused and counts nothing; otherwise both keys count it as a failure and block themselves when their
+ * policy says so. A success then clears both. Counting first is what makes the limits hold for simultaneous
+ * attempts: the 6th of twelve parallel guesses from one address finds the block the 5th set, before any
+ * hash is computed.
+ */
+export function reserve(attempt: AttemptReservation, counters: AttemptCounters): ReservationOutcome {
+  const { now } = attempt;
+  const knownAddress = (counters.address?.lastSuccessAt ?? -Infinity) > now - attempt.knownAddressMs;
+  const blockedUntil = Math.max(
+    counters.address?.blockedUntil ?? 0,
+    knownAddress ? 0 : (counters.account?.blockedUntil ?? 0),
+  );
+  if (blockedUntil > now) return { admitted: false, blockedUntil };
+  return {
+    admitted: true,
+    address: countFailure(counters.address, attempt.address.policy, now),
+    account: countFailure(counters.account, attempt.account.policy, now),
+  };
 }
 
-/** What `check` saw, handed back to `failed`/`succeeded` (so the common success needs no write). */
-export interface ThrottleState {
-  /** 0 when the attempt may go ahead; otherwise refuse it and say when to retry. */
-  retryAfterSeconds: number;
-  keys: ThrottleKeys;
-  address?: FailureCounter;
-  account?: FailureCounter;
+function countFailure(
+  counter: FailureCounter | undefined,
+  policy: ThrottlePolicy,
+  now: number,
+): FailureCounter {
+  const fresh = counter === undefined || counter.lastFailureAt <= now - policy.windowMs;
+  const failures = fresh ? 1 : counter.failures + 1;
+  const delay = blockDelayMs(policy, failures);
+  return {
+    failures,
+    lastFailureAt: now,
+    blockedUntil: Math.max(counter?.blockedUntil ?? 0, delay > 0 ? now + delay : 0),
+    lastSuccessAt: counter?.lastSuccessAt ?? null,
+  };
+}
+
+/** An attempt the throttle let through: settle it with `succeeded` when the password was right. */
+export interface AdmittedAttempt {
+  keys: AttemptKeys;
 }
 
 export class LoginThrottle {
@@ -75,45 +114,26 @@ export class LoginThrottle {
     private readonly now: () => number,
   ) {}
 
-  /** Whether this email may be tried from this address now, and if not, for how long it may not. */
-  async check(email: string, ip: string | null): Promise<ThrottleState> {
-    const keys = keysOf(email, ip);
-    const counters = await this.store.readCounters([keys.address, keys.account]);
-    const address = counters.get(keys.address);
-    const account = counters.get(keys.account);
+  /**
+   * Counts an attempt on this email from this address before its password is checked. Returns the attempt,
+   * or the seconds to wait when the email is blocked for this address (then nothing was counted).
+   * `addressKey` is the client's address as limits count it (an IPv6 client by its /64).
+   */
+  async admit(email: string, addressKey: string): Promise<AdmittedAttempt | { retryAfterSeconds: number }> {
+    const keys = keysOf(email, addressKey);
     const now = this.now();
-    const knownAddress = (address?.lastSuccessAt ?? -Infinity) > now - KNOWN_ADDRESS_MS;
-    const blockedUntil = Math.max(
-      address?.blockedUntil ?? 0,
-      knownAddress ? 0 : (account?.blockedUntil ?? 0),
-    );
-    const retryAfterSeconds = blockedUntil > now ? Math.ceil((blockedUntil - now) / 1000) : 0;
-    return { retryAfterSeconds, keys, address, account };
+    const blockedUntil = await this.store.reserveAttempt({
+      now,
+      knownAddressMs: KNOWN_ADDRESS_MS,
+      address: { key: keys.address, policy: ADDRESS_POLICY },
+      account: { key: keys.account, policy: ACCOUNT_POLICY },
+    });
+    if (blockedUntil > now) return { retryAfterSeconds: Math.ceil((blockedUntil - now) / 1000) };
+    return { keys };
   }
 
-  /** Counts a failed attempt under both keys and blocks them when their policy says so. */
-  async failed(state: ThrottleState): Promise<void> {
-    const now = this.now();
-    await Promise.all([
-      this.count(state.keys.address, ADDRESS_POLICY, now),
-      this.count(state.keys.account, ACCOUNT_POLICY, now),
-    ]);
-  }
-
-  /** Clears both counters after a success; writes only when there is something to clear or remember. */
-  async succeeded(state: ThrottleState): Promise<void> {
-    const now = this.now();
-    const stale = (state.address?.lastSuccessAt ?? -Infinity) < now - 24 * 60 * MINUTE;
-    const writes: Promise<void>[] = [];
-    if (stale || (state.address?.failures ?? 0) > 0)
-      writes.push(this.store.recordSuccess(state.keys.address, now));
-    if ((state.account?.failures ?? 0) > 0) writes.push(this.store.recordSuccess(state.keys.account, now));
-    await Promise.all(writes);
-  }
-
-  private async count(key: string, policy: ThrottlePolicy, now: number): Promise<void> {
-    const failures = await this.store.recordFailure(key, now, policy.windowMs);
-    const delay = blockDelayMs(policy, failures);
-    if (delay > 0) await this.store.blockUntil(key, now + delay);
+  /** The password was right: both counters start over, and the address is remembered as the owner's. */
+  succeeded(attempt: AdmittedAttempt): Promise<void> {
+    return this.store.recordSuccess([attempt.keys.address, attempt.keys.account], this.now());
   }
 }

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
 import { parseDatabaseUrl } from '../store/database.js';
 import { loadBetterSqlite3 } from '../store/sqlite-module.js';
 
@@ -15,6 +15,9 @@ export async function backupSqlite(databaseUrl: string, destination: string): Pr
   if (!existsSync(location.filename)) throw new Error(`no database at ${location.filename}`);
   if (existsSync(destination)) throw new Error(`${destination} exists already; choose a new file`);
   const SqliteDatabase = await loadBetterSqlite3();
+  // The copy holds every password hash: created 0600 before SQLite writes a page into it.
+  closeSync(openSync(destination, 'wx', 0o600));
+  chmodSync(destination, 0o600);
   const db = new SqliteDatabase(location.filename, { fileMustExist: true });
   db.pragma('busy_timeout = 5000');
   try {

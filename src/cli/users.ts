@@ -8,6 +8,8 @@ import { KyselyStore } from '../store/store.js';
 
 export type UsersCommand = 'show' | 'deactivate' | 'activate' | 'sessions' | 'logout-all';
 
+/** Every live session: at most SESSIONS_MAX from logins, plus any imported token. */
+const ALL = { limit: 1_000_000 };
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Runs one `ras users <command> <email>`; throws an AccountError when there is no such account. */
@@ -20,7 +22,7 @@ export async function runUsersCommand(
   const user = await findUser(store, email);
   switch (command) {
     case 'show': {
-      const sessions = await store.sessions.listActiveSessionsOfUser(user.id, Date.now());
+      const sessions = await store.sessions.listActiveSessionsOfUser(user.id, Date.now(), ALL);
       const { id, isActive } = user;
       console.log(
         JSON.stringify({
@@ -42,7 +44,7 @@ export async function runUsersCommand(
       console.log(`activated ${user.email} (id ${user.id})`);
       return;
     case 'sessions':
-      for (const s of await store.sessions.listActiveSessionsOfUser(user.id, Date.now())) {
+      for (const s of await store.sessions.listActiveSessionsOfUser(user.id, Date.now(), ALL)) {
         console.log(
           JSON.stringify({
             id: s.id,

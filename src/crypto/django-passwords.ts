@@ -10,9 +10,8 @@
  *   bcrypt$<bcrypt of password>
  *   scrypt$<n>$<salt>$<r>$<p>$<base64 hash>              (Django ≥ 4.0, dklen 64)
  *
- * bcrypt is verified with bcryptjs (pure JavaScript: its async compare yields to the event loop between rounds;
- * it runs once per imported bcrypt account). The native @node-rs/bcrypt was the first choice, but the registry
- * here does not serve its other platforms' packages, so it could not be locked for `npm ci`.
+ * Every format is computed off the event loop (node:crypto's async pbkdf2 and scrypt, @node-rs/argon2 and
+ * @node-rs/bcrypt on the libuv thread pool), and only within the bounds of hash-limits.ts.
  *
  * Unsalted legacy formats (md5, unsalted_md5, sha1, unsalted_sha1, crypt) are not verified here at all: the
  * import refuses them by default, and a hash that starts with "!" is Django's unusable password.
@@ -20,7 +19,13 @@
 import { createHash, pbkdf2, scrypt, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import { verify as verifyArgon2 } from '@node-rs/argon2';
-import bcrypt from 'bcryptjs';
+import { verify as verifyBcrypt } from '@node-rs/bcrypt';
+import {
+  argon2ParamsRefusal,
+  bcryptCostRefusal,
+  pbkdf2IterationsRefusal,
+  scryptParamsRefusal,
+} from './hash-limits.js';
 
 const pbkdf2Async = promisify(pbkdf2);
 const scryptAsync = promisify(scrypt) as (
@@ -76,7 +81,33 @@ function equalBase64(expected: string, actual: Buffer): boolean {
   return wanted.length === actual.length && timingSafeEqual(wanted, actual);
 }
 
-/** Verifies a password against a Django hash; false for anything malformed or unsupported. */
+/**
+ * Why this Django hash will not be computed (parameters beyond hash-limits.ts), or undefined when it may be.
+ * Only meaningful for a `supported` hash.
+ */
+export function djangoHashRefusal(encoded: string): string | undefined {
+  const verdict = classifyDjangoHash(encoded);
+  if (verdict.kind !== 'supported') return undefined;
+  const parts = encoded.split('$');
+  switch (verdict.format) {
+    case 'pbkdf2_sha256':
+    case 'pbkdf2_sha1':
+      return pbkdf2IterationsRefusal(Number(parts[1]));
+    case 'argon2':
+      return argon2ParamsRefusal(encoded.slice('argon2'.length));
+    case 'bcrypt_sha256':
+      return bcryptCostRefusal(encoded.slice('bcrypt_sha256$'.length));
+    case 'bcrypt':
+      return bcryptCostRefusal(encoded.slice('bcrypt$'.length));
+    case 'scrypt':
+      return scryptParamsRefusal(Number(parts[1]), Number(parts[3]), Number(parts[4]));
+  }
+}
+
+/**
+ * Verifies a password against a Django hash; false for anything malformed or unsupported. The caller checks
+ * `djangoHashRefusal` first: this computes whatever parameters the hash names.
+ */
 export async function verifyDjangoPassword(encoded: string, password: string): Promise<boolean> {
   const verdict = classifyDjangoHash(encoded);
   if (verdict.kind !== 'supported') return false;
@@ -94,10 +125,10 @@ export async function verifyDjangoPassword(encoded: string, password: string): P
         return await verifyArgon2(encoded.slice('argon2'.length), password);
       case 'bcrypt_sha256': {
         const prehashed = createHash('sha256').update(password).digest('hex');
-        return await bcrypt.compare(prehashed, encoded.slice('bcrypt_sha256$'.length));
+        return await verifyBcrypt(prehashed, encoded.slice('bcrypt_sha256$'.length));
       }
       case 'bcrypt':
-        return await bcrypt.compare(password, encoded.slice('bcrypt$'.length));
+        return await verifyBcrypt(password, encoded.slice('bcrypt$'.length));
       case 'scrypt': {
         const [, n, salt, r, p, hash] = encoded.split('$');
         const N = Number(n);

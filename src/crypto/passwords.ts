@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { type Algorithm, hash, verify } from '@node-rs/argon2';
 import pLimit, { type LimitFunction } from 'p-limit';
-import { isDjangoHash, verifyDjangoPassword } from './django-passwords.js';
+import { djangoHashRefusal, isDjangoHash, verifyDjangoPassword } from './django-passwords.js';
+import { argon2ParamsRefusal } from './hash-limits.js';
 
 /** OWASP's argon2id minimum (m=19 MiB, t=2, p=1). Raising any of these upgrades hashes at the next login. */
 export const ARGON2_PARAMS = {
@@ -23,17 +24,63 @@ export function needsRehash(storedHash: string): boolean {
   return m !== ARGON2_PARAMS.memoryCost || t !== ARGON2_PARAMS.timeCost || p !== ARGON2_PARAMS.parallelism;
 }
 
+/** The hash queue is full: the request is answered 503 at once rather than queued for seconds. */
+export class HasherBusyError extends Error {
+  constructor() {
+    super('password hashing queue is full');
+    this.name = 'HasherBusyError';
+  }
+}
+
+/** The request that wanted this hash has gone: the work was dropped before it started. */
+export class HashAbandonedError extends Error {
+  constructor() {
+    super('the client went away before its password was hashed');
+    this.name = 'HashAbandonedError';
+  }
+}
+
+/** A verification's outcome; `refusal` says why the stored hash was not computed (parameters out of bounds). */
+export interface Verification {
+  matches: boolean;
+  refusal?: string;
+}
+
+/** What verifying this stored hash takes: Ras's argon2, a Django format, or nothing but the dummy. */
+type VerificationPlan = { kind: 'argon2' } | { kind: 'django' } | { kind: 'dummy'; refusal?: string };
+
+function planVerification(storedHash: string): VerificationPlan {
+  if (storedHash.startsWith('$argon2')) {
+    const refusal = argon2ParamsRefusal(storedHash);
+    return refusal ? { kind: 'dummy', refusal } : { kind: 'argon2' };
+  }
+  if (!isDjangoHash(storedHash)) return { kind: 'dummy' };
+  const refusal = djangoHashRefusal(storedHash);
+  return refusal ? { kind: 'dummy', refusal } : { kind: 'django' };
+}
+
 /**
- * argon2id hashing and verification, off the event loop and bounded. @node-rs/argon2 computes on the libuv
- * thread pool; the limiter keeps at most `concurrency` computations in flight (each takes 19 MiB), queues the
- * rest, and leaves pool threads free for other work. A login storm therefore costs bounded memory and never
- * stalls the event loop, it only waits longer.
+ * Password hashing and verification, off the event loop and bounded. Every computation (argon2id, and the
+ * Django formats of imported accounts) runs on the libuv thread pool; a limiter keeps at most `concurrency`
+ * in flight (argon2id takes 19 MiB each) and at most `maxQueued` waiting: past that a request is refused at
+ * once (`HasherBusyError`, a 503), so a storm costs bounded memory and bounded waiting, never a stalled
+ * event loop or a connection cut after seconds in a queue. Work whose client has gone (`signal`) is dropped
+ * when its turn comes, before it is computed.
+ *
+ * A failed verification never costs less than a native argon2id failure, whatever the stored hash: an
+ * unusable, unknown or out-of-bounds hash is replaced by the dummy hash, and a failed Django-format check is
+ * followed by a dummy check. Time therefore does not tell an unusable account from a real one; a slower
+ * foreign format (pbkdf2 with many iterations, bcrypt) still costs its own time until the account's next
+ * login replaces it with argon2id.
  */
 export class PasswordHasher {
   private readonly limit: LimitFunction;
   private dummyHash: Promise<string> | undefined;
 
-  constructor(readonly concurrency: number = availableParallelism()) {
+  constructor(
+    readonly concurrency: number = availableParallelism(),
+    readonly maxQueued: number = 64 * concurrency,
+  ) {
     this.limit = pLimit(concurrency);
   }
 
@@ -48,30 +95,61 @@ export class PasswordHasher {
   }
 
   /** argon2id of an already NFKC-normalized password. */
-  hash(password: string): Promise<string> {
-    return this.limit(() => hash(password, ARGON2_PARAMS));
+  hash(password: string, signal?: AbortSignal): Promise<string> {
+    return this.run(() => hash(password, ARGON2_PARAMS), signal);
   }
 
   /**
    * Checks a password against a stored hash: Ras's argon2id, or a hash imported from Django (see
    * django-passwords.ts). `original` is the password as typed, before NFKC: Django hashed it unnormalized,
-   * so an imported hash is tried with that form too. An unusable or unknown hash never matches.
+   * so an imported hash is tried with that form too. An unusable, unknown or out-of-bounds hash never matches.
    */
-  async verify(storedHash: string, password: string, original: string = password): Promise<boolean> {
-    if (storedHash.startsWith('$argon2')) {
-      return this.limit(() => verify(storedHash, password)).catch(() => false);
-    }
-    if (!isDjangoHash(storedHash)) return false;
-    if (await this.limit(() => verifyDjangoPassword(storedHash, original))) return true;
-    return original !== password && this.limit(() => verifyDjangoPassword(storedHash, password));
+  async verify(
+    storedHash: string,
+    password: string,
+    original: string = password,
+    signal?: AbortSignal,
+  ): Promise<Verification> {
+    const plan = planVerification(storedHash);
+    const dummy = await this.dummy();
+    const matches = await this.run(async () => {
+      if (plan.kind === 'argon2' && (await verifyArgon2(storedHash, password))) return true;
+      if (plan.kind === 'django' && (await verifyDjango(storedHash, password, original))) return true;
+      // A failure costs one argon2id verification at least: the stored one, or the dummy in its place.
+      if (plan.kind !== 'argon2' || !ARGON2_PHC_ANY.test(storedHash)) await verifyArgon2(dummy, password);
+      return false;
+    }, signal);
+    return plan.kind === 'dummy' && plan.refusal ? { matches, refusal: plan.refusal } : { matches };
   }
 
   /**
-   * A hash of a random password, made once. Verifying against it when the email is unknown makes an unknown
-   * email cost the same as a wrong password, so response time does not tell which emails have accounts.
+   * A hash of a random password, made once (outside the limiter, so no queued verification waits on it).
+   * Verifying against it when the email is unknown makes an unknown email cost the same as a wrong password,
+   * so response time does not tell which emails have accounts.
    */
   dummy(): Promise<string> {
-    this.dummyHash ??= this.hash(randomBytes(16).toString('hex'));
+    this.dummyHash ??= hash(randomBytes(16).toString('hex'), ARGON2_PARAMS);
     return this.dummyHash;
   }
+
+  private run<T>(work: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+    if (signal?.aborted) return Promise.reject(new HashAbandonedError());
+    if (this.limit.pendingCount >= this.maxQueued) return Promise.reject(new HasherBusyError());
+    return this.limit(() => {
+      if (signal?.aborted) throw new HashAbandonedError();
+      return work();
+    });
+  }
+}
+
+/** A well-formed argon2 PHC string: verifying a malformed one fails at once, so it gets the dummy's cost. */
+const ARGON2_PHC_ANY = /^\$argon2(?:id|i|d)\$v=\d+\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/;
+
+function verifyArgon2(storedHash: string, password: string): Promise<boolean> {
+  return verify(storedHash, password).catch(() => false);
+}
+
+async function verifyDjango(storedHash: string, password: string, original: string): Promise<boolean> {
+  if (await verifyDjangoPassword(storedHash, original)) return true;
+  return original !== password && verifyDjangoPassword(storedHash, password);
 }

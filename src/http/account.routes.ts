@@ -4,6 +4,7 @@ import { deactivateOwnAccount } from '../accounts/deactivation.js';
 import { changePassword } from '../accounts/password-change.js';
 import { authOf, requireOwnSession } from './auth-guard.js';
 import { clientOf } from './client.js';
+import { type Limits, passwordCheckLimit } from './rate-limits.js';
 import { logRefusal, securityEvent } from './security-log.js';
 import { MESSAGES, SEED } from './messages.js';
 import {
@@ -17,13 +18,20 @@ import {
 } from './schemas.js';
 
 /** The owner's own account: change the password, deactivate. Both ask for the password again. */
-export const accountRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext }> = async (app, { ctx }) => {
+export const accountRoutes: FastifyPluginAsyncTypebox<{
+  ctx: AccountsContext;
+  limits: Limits | null;
+}> = async (app, { ctx, limits }) => {
   const ownSession = requireOwnSession(ctx);
+  // A password check costs a hash: limited per address like login, valid token or not (the global limit
+  // exempts authenticated requests), so one stolen token cannot fill the hash queue.
+  const config = { ...ownSession.config, ...(limits ? { rateLimit: passwordCheckLimit(limits) } : {}) };
 
   app.post(
     '/api/v1/users/:userid/password/',
     {
       ...ownSession,
+      config,
       schema: {
         tags: ['account'],
         summary: 'Change the password; every session ends and a new one is returned',
@@ -33,10 +41,10 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext }> 
         response: { 200: PasswordChangedResponse, 400: Envelope, ...authErrors },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { session } = authOf(request);
       const token = await logRefusal(request, 'password.change', () =>
-        changePassword(ctx, session, request.body, clientOf(request)),
+        changePassword(ctx, session, request.body, clientOf(request, reply)),
       );
       securityEvent(request, 'password.change');
       return { status_code: 200, message: MESSAGES.passwordChanged, result: { auth_token: token } };
@@ -47,6 +55,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext }> 
     '/api/v1/users/:userid/deactivate/',
     {
       ...ownSession,
+      config,
       schema: {
         tags: ['account'],
         summary: 'Deactivate the account (login then answers 404); every session ends',
@@ -56,10 +65,10 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext }> 
         response: { 200: Envelope, 400: Envelope, ...authErrors },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { session } = authOf(request);
       await logRefusal(request, 'deactivate', () =>
-        deactivateOwnAccount(ctx, session, request.body.password, clientOf(request)),
+        deactivateOwnAccount(ctx, session, request.body.password, clientOf(request, reply)),
       );
       securityEvent(request, 'deactivate');
       return { status_code: 200, message: SEED.deactivated };

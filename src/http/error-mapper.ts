@@ -1,6 +1,8 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply } from 'fastify';
 import { AccountError, type AccountErrorCode } from '../accounts/errors.js';
+import { StoreUnavailableError } from '../accounts/storage.js';
+import { HashAbandonedError, HasherBusyError } from '../crypto/passwords.js';
 import { isDatabaseUnavailable } from '../store/database.js';
 import { MESSAGES, SEED } from './messages.js';
 
@@ -9,6 +11,8 @@ export interface HttpAnswer {
   status: number;
   body: Record<string, unknown>;
   headers?: Record<string, string>;
+  /** Log the error behind it (an outage); a 500 is always logged. */
+  log?: boolean;
 }
 
 /** `{"status_code": N, "message": "..."}` */
@@ -48,6 +52,13 @@ const ACCOUNT_ERRORS: Record<AccountErrorCode, (error: AccountError) => HttpAnsw
   unavailable: () => ({ status: 503, body: envelope(503, MESSAGES.unavailable) }),
 };
 
+const OUTAGE: HttpAnswer = { status: 503, body: envelope(503, MESSAGES.unavailable), log: true };
+const BUSY: HttpAnswer = {
+  status: 503,
+  body: envelope(503, MESSAGES.busy),
+  headers: { 'retry-after': '1' },
+};
+
 const FASTIFY_ERRORS: Record<string, HttpAnswer> = {
   FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, body: envelope(413, MESSAGES.bodyTooLarge) },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, body: envelope(415, MESSAGES.unsupportedMediaType) },
@@ -62,7 +73,11 @@ const FASTIFY_ERRORS: Record<string, HttpAnswer> = {
  */
 export function toHttpAnswer(error: unknown): HttpAnswer {
   if (error instanceof AccountError) return ACCOUNT_ERRORS[error.code](error);
-  if (isDatabaseUnavailable(error)) return ACCOUNT_ERRORS.unavailable(new AccountError('unavailable'));
+  if (error instanceof StoreUnavailableError || isDatabaseUnavailable(error)) return OUTAGE;
+  // A full hash queue is load, not a fault: refused at once, retried in a second.
+  if (error instanceof HasherBusyError) return BUSY;
+  // Nobody is left to read this answer.
+  if (error instanceof HashAbandonedError) return { status: 503, body: envelope(503, MESSAGES.unavailable) };
 
   const fastifyError = error as Partial<FastifyError>;
   if (fastifyError.validation) return { status: 400, body: envelope(400, validationMessage(fastifyError)) };

@@ -64,7 +64,7 @@ describeEachDatabase('POST /api/v1/users/login/', (database) => {
       login({ email: uniqueEmail('nobody'), password: PASSWORD }),
       login({ email: 'not-an-email', password: PASSWORD }),
       login({ email: account.email, password: 42 }),
-      login({ email: account.email, password: 'x'.repeat(1_000_000) }),
+      login({ email: account.email, password: 'x'.repeat(60_000) }),
     ]);
     for (const res of answers) {
       expect(res.statusCode).toBe(400);
@@ -129,7 +129,7 @@ describeEachDatabase('POST /api/v1/users/login/', (database) => {
 
   it('stores only the SHA-256 of each token, never the token', async () => {
     const account = await signupAccount(app);
-    const rows = await store.sessions.listActiveSessionsOfUser(account.id, Date.now());
+    const rows = await store.sessions.listActiveSessionsOfUser(account.id, Date.now(), { limit: 10 });
     expect(rows).toHaveLength(1);
     const stored = await raw.db
       .selectFrom('sessions')

@@ -29,6 +29,7 @@ export const MESSAGES = {
   throttled: 'too many failed attempts, please try again later',
   rateLimited: 'too many requests, please try again later',
   unavailable: 'service temporarily unavailable, please try again',
+  busy: 'too many password checks in progress, please try again in a second',
   internal: 'internal server error',
   badRequest: 'bad request',
 } as const;

@@ -29,8 +29,11 @@ export function methodNotAllowed(app: FastifyInstance, { corsEnabled }: { corsEn
           method: rejected,
           url,
           schema: { hide: true },
-          handler: async (_request, reply) =>
-            reply.code(405).header('allow', allow).send(envelope(405, MESSAGES.methodNotAllowed)),
+          // Answered in onRequest, before any body is parsed: no route will read it.
+          onRequest: (_request, reply) => {
+            reply.code(405).header('allow', allow).send(envelope(405, MESSAGES.methodNotAllowed));
+          },
+          handler: async () => undefined,
         });
       }
     },

@@ -2,6 +2,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { AccountsContext } from '../accounts/context.js';
+import { addressKeyOf } from '../accounts/client-address.js';
 import { AccountError } from '../accounts/errors.js';
 import type { Config } from '../config.js';
 import { resolveAuth } from './auth-guard.js';
@@ -38,6 +39,8 @@ export async function registerRateLimits(
       'x-ratelimit-remaining': false,
       'x-ratelimit-reset': false,
     },
+    // An IPv6 client is counted by its /64 (accounts/client-address.ts).
+    keyGenerator: (request) => addressKeyOf(request.ip),
     allowList: async (request) => {
       if (!request.routeOptions.config.authenticated) return false;
       return !((await resolveAuth(ctx, request)) instanceof AccountError);
@@ -46,4 +49,12 @@ export async function registerRateLimits(
     errorResponseBuilder: (_request, context) =>
       new AccountError('rate_limited', { retryAfterSeconds: Math.max(1, Math.ceil(context.ttl / 1000)) }),
   });
+}
+
+/**
+ * The per-address limit of every route that checks a password (login, password change, deactivation): the
+ * login limit, applied with a valid token too.
+ */
+export function passwordCheckLimit(limits: Limits) {
+  return { max: limits.loginPerMinute, timeWindow: MINUTE, allowList: () => false };
 }

@@ -75,10 +75,27 @@ const SessionItem = Type.Object({
   current: Type.Boolean({ description: 'True for the session of the token that asked' }),
 });
 
+/** Largest id an INTEGER column holds on PostgreSQL; anything above cannot exist and must not reach SQL. */
+export const MAX_ROW_ID = 2_147_483_647;
+
+export const SessionsQuery = Type.Object({
+  limit: Type.Integer({ minimum: 1, maximum: 100, default: 50, description: 'Sessions per page' }),
+  before: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: MAX_ROW_ID,
+      description: 'Only sessions with a smaller id: the `next_before` of the previous page',
+    }),
+  ),
+});
+
 export const SessionsResponse = Type.Object({
   status_code: Type.Integer(),
   message: Type.String(),
   result: Type.Array(SessionItem, { description: 'Live sessions, newest first; never a token or its hash' }),
+  next_before: Type.Union([Type.Integer(), Type.Null()], {
+    description: 'Pass as `?before=` for the next page; null on the last page',
+  }),
 });
 
 export const PasswordChangeBody = Type.Object(

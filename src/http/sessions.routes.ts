@@ -12,14 +12,13 @@ import {
   Detail,
   envelopeOf,
   Envelope,
+  MAX_ROW_ID,
   SessionParams,
+  SessionsQuery,
   SessionsResponse,
   tokenSecurity,
   UserIdParams,
 } from './schemas.js';
-
-/** Largest id an INTEGER column holds on PostgreSQL; anything above cannot exist and must not reach SQL. */
-const MAX_ROW_ID = 2_147_483_647;
 
 /** The account's own sessions: list them, end one, end all (ASVS 7.5.2). */
 export const sessionsRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext }> = async (app, { ctx }) => {
@@ -34,16 +33,18 @@ export const sessionsRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext }>
         summary: "The account's live sessions, newest first",
         security: tokenSecurity,
         params: UserIdParams,
-        response: { 200: SessionsResponse, ...authErrors },
+        querystring: SessionsQuery,
+        response: { 200: SessionsResponse, 400: Envelope, ...authErrors },
       },
     },
     async (request) => {
       const { session } = authOf(request);
-      const sessions = await listSessions(ctx, session.userId);
+      const page = await listSessions(ctx, session.userId, request.query);
       return {
         status_code: 200,
         message: MESSAGES.sessions,
-        result: sessions.map((s) => toSessionView(s, session.sessionId)),
+        result: page.sessions.map((s) => toSessionView(s, session.sessionId)),
+        next_before: page.nextBefore,
       };
     },
   );

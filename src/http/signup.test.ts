@@ -105,9 +105,9 @@ describeEachDatabase('POST /api/v1/users/signup/', (database) => {
     expect((await signup({ email: uniqueEmail(), password: '🔑'.repeat(1024) })).statusCode).toBe(201);
   });
 
-  it('refuses a 1,000,000-character password before any hashing', async () => {
+  it('refuses a 60,000-character password before any hashing', async () => {
     const started = performance.now();
-    const res = await signup({ email: uniqueEmail(), password: 'a'.repeat(1_000_000) });
+    const res = await signup({ email: uniqueEmail(), password: 'a'.repeat(60_000) });
     expect(res.statusCode).toBe(400);
     expect(performance.now() - started).toBeLessThan(1000);
   });

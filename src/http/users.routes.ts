@@ -6,7 +6,7 @@ import { invalidateSessionToken } from '../accounts/sessions.js';
 import { signup } from '../accounts/signup.js';
 import { authOf, requireOwnSession } from './auth-guard.js';
 import { clientOf } from './client.js';
-import type { Limits } from './rate-limits.js';
+import { type Limits, passwordCheckLimit } from './rate-limits.js';
 import { logRefusal, securityEvent } from './security-log.js';
 import { SEED } from './messages.js';
 import {
@@ -44,7 +44,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext; limi
       },
     },
     async (request, reply) => {
-      const { user, token } = await signup(ctx, request.body, clientOf(request));
+      const { user, token } = await signup(ctx, request.body, clientOf(request, reply));
       securityEvent(request, 'signup', { userId: user.id });
       return reply
         .code(201)
@@ -55,7 +55,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext; limi
   app.post(
     '/api/v1/users/login/',
     {
-      config: limits ? { rateLimit: { max: limits.loginPerMinute, timeWindow: '1 minute' } } : {},
+      config: limits ? { rateLimit: passwordCheckLimit(limits) } : {},
       schema: {
         tags: ['users'],
         summary: 'Open a new session with email and password',
@@ -69,9 +69,9 @@ export const usersRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext; limi
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { user, token } = await logRefusal(request, 'login', () =>
-        login(ctx, request.body, clientOf(request)),
+        login(ctx, request.body, clientOf(request, reply)),
       );
       securityEvent(request, 'login.success', { userId: user.id });
       return { status_code: 200, message: SEED.loggedIn, result: { ...user, auth_token: token } };

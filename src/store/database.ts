@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Kysely, PostgresDialect } from 'kysely';
 import type { Tables } from './schema.js';
@@ -42,7 +42,7 @@ export async function openDatabase(url: string, options: DatabaseOptions = {}): 
 
 async function openSqlite(filename: string): Promise<Database> {
   const SqliteDatabase = await loadBetterSqlite3();
-  if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
+  if (filename !== ':memory:') createPrivately(filename);
   const sqlite = new SqliteDatabase(filename);
   // WAL lets the CLI (another process) write while the server reads and writes; the busy timeout makes
   // a writer wait for the lock instead of failing with SQLITE_BUSY. FULL sync: a commit survives power loss.
@@ -52,6 +52,20 @@ async function openSqlite(filename: string): Promise<Database> {
   sqlite.pragma('foreign_keys = ON');
   const db = new Kysely<Tables>({ dialect: new RasSqliteDialect(sqlite) });
   return { db, dialect: 'sqlite', poolUse: () => null, close: () => db.destroy() };
+}
+
+/**
+ * Password hashes and token hashes are private: a folder Ras creates for the database is 0700 and the file
+ * 0600, whatever the umask (SQLite gives its -wal and -shm files the database file's mode).
+ */
+export function createPrivately(filename: string): void {
+  const folder = dirname(filename);
+  if (!existsSync(folder)) {
+    mkdirSync(folder, { recursive: true });
+    chmodSync(folder, 0o700);
+  }
+  closeSync(openSync(filename, 'a', 0o600));
+  chmodSync(filename, 0o600);
 }
 
 // BIGINT (oid 20) arrives as a string by default; every BIGINT here is a millisecond time, well inside 2^53.

@@ -6,7 +6,11 @@ describe('migrations', () => {
   it('create the schema, are idempotent, and create no default account (ASVS 6.3.2)', async () => {
     const database = await openDatabase('sqlite::memory:');
     try {
-      expect(await migrateToLatest(database.db)).toEqual(['0001-init', '0002-login-throttle']);
+      expect(await migrateToLatest(database.db)).toEqual([
+        '0001-init',
+        '0002-login-throttle',
+        '0003-credentials-version',
+      ]);
       expect(await migrateToLatest(database.db)).toEqual([]);
       const users = await database.db.selectFrom('users').select('id').execute();
       expect(users).toEqual([]);

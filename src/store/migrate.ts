@@ -1,11 +1,13 @@
-import { type Kysely, type Migration, Migrator } from 'kysely';
+import { type Kysely, type Migration, Migrator, sql } from 'kysely';
 import * as init from './migrations/0001-init.js';
 import * as loginThrottle from './migrations/0002-login-throttle.js';
+import * as credentialsVersion from './migrations/0003-credentials-version.js';
 
 /** Every migration, in order. Listed here rather than read from disk so the built package needs no file lookups. */
 const migrations: Record<string, Migration> = {
   '0001-init': init,
   '0002-login-throttle': loginThrottle,
+  '0003-credentials-version': credentialsVersion,
 };
 
 /**
@@ -17,4 +19,15 @@ export async function migrateToLatest<Tables>(db: Kysely<Tables>): Promise<strin
   const { error, results = [] } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error('migration failed', { cause: error });
   return results.filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+const LATEST = Object.keys(migrations).sort().at(-1)!;
+
+/**
+ * Resolves when the database answers and holds the schema this build needs (every migration applied): a
+ * database dropped and recreated under a running server answers queries but has no tables.
+ */
+export async function checkSchema<Tables>(db: Kysely<Tables>): Promise<void> {
+  const { rows } = await sql<{ name: string }>`select max(name) as name from kysely_migration`.execute(db);
+  if (rows[0]?.name !== LATEST) throw new Error(`schema is at ${rows[0]?.name ?? 'nothing'}, not ${LATEST}`);
 }

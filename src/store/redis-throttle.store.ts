@@ -1,30 +1,60 @@
 import type { Redis } from 'ioredis';
-import type { FailureCounter, ThrottleStore } from '../accounts/storage.js';
+import {
+  type AttemptReservation,
+  type FailureCounter,
+  StoreUnavailableError,
+  type ThrottleStore,
+} from '../accounts/storage.js';
+import type { ThrottlePolicy } from '../accounts/throttle.js';
 
 const DAY = 24 * 60 * 60 * 1000;
 const PREFIX = 'ras:throttle:';
 
-// Each script runs atomically in Redis, so concurrent failures from several instances count exactly.
-const RECORD_FAILURE = `
-local last = tonumber(redis.call('HGET', KEYS[1], 'last_failure_at') or '0')
-local n
-if last <= tonumber(ARGV[1]) - tonumber(ARGV[2]) then
-  redis.call('HSET', KEYS[1], 'failures', 1)
-  n = 1
-else
-  n = redis.call('HINCRBY', KEYS[1], 'failures', 1)
+/**
+ * `reserve` of accounts/throttle.ts in Lua, so that it runs atomically in Redis: no other attempt on either key
+ * reads or writes them in between, from any instance. KEYS: address, account. ARGV: now, knownAddressMs, ttl,
+ * then each key's policy (failuresBeforeBlock, baseDelayMs, maxDelayMs, windowMs). Returns the time the
+ * attempt is blocked until, or 0 when it was counted.
+ */
+const RESERVE_ATTEMPT = `
+local now = tonumber(ARGV[1])
+local function read(key)
+  local h = redis.call('HMGET', key, 'failures', 'last_failure_at', 'blocked_until', 'last_success_at')
+  return { tonumber(h[1] or '0'), tonumber(h[2] or '0'), tonumber(h[3] or '0'), tonumber(h[4] or '0') }
 end
-redis.call('HSET', KEYS[1], 'last_failure_at', ARGV[1])
-if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[3]) then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
-return n`;
+local address, account = read(KEYS[1]), read(KEYS[2])
+local blocked = address[3]
+local known = address[4] > 0 and address[4] > now - tonumber(ARGV[2])
+if not known and account[3] > blocked then blocked = account[3] end
+if blocked > now then return blocked end
+local function count(key, c, at)
+  local before, base, max, window = tonumber(ARGV[at]), tonumber(ARGV[at + 1]), tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3])
+  local n = c[1] + 1
+  if c[2] <= now - window then n = 1 end
+  local untilAt = c[3]
+  if n >= before then
+    local delay = math.min(max, base * 2 ^ math.min(n - before, 30))
+    if now + delay > untilAt then untilAt = now + delay end
+  end
+  redis.call('HSET', key, 'failures', n, 'last_failure_at', now, 'blocked_until', math.floor(untilAt))
+  if redis.call('PTTL', key) < tonumber(ARGV[3]) then redis.call('PEXPIRE', key, ARGV[3]) end
+end
+count(KEYS[1], address, 4)
+count(KEYS[2], account, 8)
+return 0`;
 
-const BLOCK_UNTIL = `
-local current = tonumber(redis.call('HGET', KEYS[1], 'blocked_until') or '0')
-if current < tonumber(ARGV[1]) then redis.call('HSET', KEYS[1], 'blocked_until', ARGV[1]) end
-if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return 1`;
+const policyArgs = (policy: ThrottlePolicy) => [
+  policy.failuresBeforeBlock,
+  policy.baseDelayMs,
+  policy.maxDelayMs,
+  policy.windowMs,
+];
 
-/** Login failure counters in Redis hashes that expire by themselves (used when REDIS_URL is set). */
+/**
+ * Login attempt counters in Redis hashes that expire by themselves (used when REDIS_URL is set). A Redis
+ * that cannot be reached fails the attempt with `StoreUnavailableError` (503): the throttle guards
+ * passwords, so it fails closed.
+ */
 export class RedisThrottleStore implements ThrottleStore {
   constructor(
     private readonly redis: Redis,
@@ -32,18 +62,47 @@ export class RedisThrottleStore implements ThrottleStore {
     private readonly rememberSuccessMs: number,
   ) {}
 
+  async reserveAttempt(attempt: AttemptReservation): Promise<number> {
+    const ttl = Math.max(attempt.address.policy.windowMs, attempt.account.policy.windowMs, DAY);
+    const blockedUntil = await this.#call(() =>
+      this.redis.eval(
+        RESERVE_ATTEMPT,
+        2,
+        PREFIX + attempt.address.key,
+        PREFIX + attempt.account.key,
+        attempt.now,
+        attempt.knownAddressMs,
+        ttl,
+        ...policyArgs(attempt.address.policy),
+        ...policyArgs(attempt.account.policy),
+      ),
+    );
+    return Number(blockedUntil);
+  }
+
+  async recordSuccess(keys: string[], now: number): Promise<void> {
+    const transaction = this.redis.multi();
+    for (const key of keys) {
+      transaction
+        .hset(PREFIX + key, { failures: 0, blocked_until: 0, last_success_at: now })
+        .pexpire(PREFIX + key, this.rememberSuccessMs);
+    }
+    await this.#call(() => transaction.exec());
+  }
+
   async readCounters(keys: string[]): Promise<Map<string, FailureCounter>> {
     const pipeline = this.redis.pipeline();
     for (const key of keys) pipeline.hgetall(PREFIX + key);
-    const results = (await pipeline.exec()) ?? [];
+    const results = (await this.#call(() => pipeline.exec())) ?? [];
     const counters = new Map<string, FailureCounter>();
     results.forEach(([error, value], i) => {
-      if (error) throw error;
+      if (error) throw new StoreUnavailableError(error);
       const hash = value as Record<string, string>;
       const key = keys[i];
       if (key === undefined || Object.keys(hash).length === 0) return;
       counters.set(key, {
         failures: Number(hash.failures ?? 0),
+        lastFailureAt: Number(hash.last_failure_at ?? 0),
         blockedUntil: Number(hash.blocked_until ?? 0),
         lastSuccessAt: hash.last_success_at ? Number(hash.last_success_at) : null,
       });
@@ -51,20 +110,11 @@ export class RedisThrottleStore implements ThrottleStore {
     return counters;
   }
 
-  async recordFailure(key: string, now: number, windowMs: number): Promise<number> {
-    const ttl = Math.max(windowMs, DAY);
-    return Number(await this.redis.eval(RECORD_FAILURE, 1, PREFIX + key, now, windowMs, ttl));
-  }
-
-  async blockUntil(key: string, until: number): Promise<void> {
-    await this.redis.eval(BLOCK_UNTIL, 1, PREFIX + key, until, DAY);
-  }
-
-  async recordSuccess(key: string, now: number): Promise<void> {
-    await this.redis
-      .multi()
-      .hset(PREFIX + key, { failures: 0, blocked_until: 0, last_success_at: now })
-      .pexpire(PREFIX + key, this.rememberSuccessMs)
-      .exec();
+  async #call<T>(command: () => Promise<T>): Promise<T> {
+    try {
+      return await command();
+    } catch (error) {
+      throw new StoreUnavailableError(error);
+    }
   }
 }

@@ -13,6 +13,8 @@ export interface UsersTable {
   /** 1 or 0: SQLite has no boolean and better-sqlite3 cannot bind one. */
   is_active: number;
   date_joined: number;
+  /** Raised by every password change and (de)activation; a session opens only for the version it checked. */
+  credentials_version: Generated<number>;
 }
 
 export interface SessionsTable {

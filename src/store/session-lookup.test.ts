@@ -46,14 +46,11 @@ describeEachDatabase('session lookup', (testDb) => {
 
   async function newSession(userId: number, expiresAt = now + HOUR): Promise<string> {
     const token = `ras_${randomUUID()}`;
-    await store.sessions.createSession({
-      userId,
-      tokenHash: hashToken(token),
-      createdAt: now,
-      expiresAt,
-      userAgent: null,
-      ip: null,
-    });
+    const opened = await store.sessions.openSession(
+      { tokenHash: hashToken(token), createdAt: now, expiresAt, userAgent: null, ip: null },
+      { userId, credentialsVersion: 0 },
+    );
+    if (opened === undefined) throw new Error('session not opened');
     return token;
   }
 

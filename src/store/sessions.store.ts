@@ -1,28 +1,65 @@
-import type { Kysely } from 'kysely';
-import type { ActiveSession, NewSession, SessionRecord, SessionStore } from '../accounts/storage.js';
+import { type Kysely, PostgresAdapter } from 'kysely';
+import type {
+  ActiveSession,
+  CheckedCredentials,
+  NewSession,
+  SessionPage,
+  SessionRecord,
+  SessionStore,
+} from '../accounts/storage.js';
 import type { Tables } from './schema.js';
 import { SessionLookup } from './session-lookup.js';
 
 export class KyselySessionStore implements SessionStore {
   #lookup: SessionLookup | undefined;
 
-  constructor(private readonly db: Kysely<Tables>) {}
+  readonly #postgres: boolean;
 
-  async createSession(session: NewSession): Promise<number> {
+  constructor(private readonly db: Kysely<Tables>) {
+    this.#postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+  }
+
+  async openSession(session: NewSession, checked: CheckedCredentials): Promise<number | undefined> {
+    // INSERT … SELECT from the user row: no row (inactive, or another credentials version), no session. The
+    // share lock makes a concurrent password change or deactivation (which updates that row, then deletes the
+    // user's sessions) wait for this insert to commit, so its delete sees it; SQLite's writes are serial.
+    const user = this.db
+      .selectFrom('users')
+      .select((eb) => [
+        'id',
+        eb.val(session.tokenHash).as('token_hash'),
+        eb.val(session.createdAt).as('created_at'),
+        eb.val(session.expiresAt).as('expires_at'),
+        eb.val(session.createdAt).as('last_seen_at'),
+        eb.val(session.userAgent).as('user_agent'),
+        eb.val(session.ip).as('ip'),
+      ])
+      .where('id', '=', checked.userId)
+      .where('is_active', '=', 1)
+      .where('credentials_version', '=', checked.credentialsVersion)
+      .$if(this.#postgres, (query) => query.forShare());
     const row = await this.db
       .insertInto('sessions')
-      .values({
-        user_id: session.userId,
-        token_hash: session.tokenHash,
-        created_at: session.createdAt,
-        expires_at: session.expiresAt,
-        last_seen_at: session.createdAt,
-        user_agent: session.userAgent,
-        ip: session.ip,
-      })
+      .columns(['user_id', 'token_hash', 'created_at', 'expires_at', 'last_seen_at', 'user_agent', 'ip'])
+      .expression(user)
       .returning('id')
-      .executeTakeFirstOrThrow();
-    return row.id;
+      .executeTakeFirst();
+    return row?.id;
+  }
+
+  async trimSessionsOfUser(userId: number, keep: number): Promise<number> {
+    const newest = this.db
+      .selectFrom('sessions')
+      .select('id')
+      .where('user_id', '=', userId)
+      .orderBy('id', 'desc')
+      .limit(keep);
+    const result = await this.db
+      .deleteFrom('sessions')
+      .where('user_id', '=', userId)
+      .where('id', 'not in', newest)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 
   /** The authenticated read, batched per turn of the event loop (see session-lookup.ts). */
@@ -48,10 +85,8 @@ export class KyselySessionStore implements SessionStore {
     return result.numDeletedRows > 0n;
   }
 
-  async deleteSessionsOfUser(userId: number, exceptSessionId?: number): Promise<number> {
-    let query = this.db.deleteFrom('sessions').where('user_id', '=', userId);
-    if (exceptSessionId !== undefined) query = query.where('id', '!=', exceptSessionId);
-    const result = await query.executeTakeFirst();
+  async deleteSessionsOfUser(userId: number): Promise<number> {
+    const result = await this.db.deleteFrom('sessions').where('user_id', '=', userId).executeTakeFirst();
     return Number(result.numDeletedRows);
   }
 
@@ -63,7 +98,7 @@ export class KyselySessionStore implements SessionStore {
       .execute();
   }
 
-  async listActiveSessionsOfUser(userId: number, now: number): Promise<SessionRecord[]> {
+  async listActiveSessionsOfUser(userId: number, now: number, page: SessionPage): Promise<SessionRecord[]> {
     return this.db
       .selectFrom('sessions')
       .select([
@@ -76,8 +111,9 @@ export class KyselySessionStore implements SessionStore {
       ])
       .where('user_id', '=', userId)
       .where('expires_at', '>', now)
-      .orderBy('created_at', 'desc')
+      .$if(page.before !== undefined, (query) => query.where('id', '<', page.before!))
       .orderBy('id', 'desc')
+      .limit(page.limit)
       .execute();
   }
 

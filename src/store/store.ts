@@ -1,5 +1,6 @@
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Store } from '../accounts/storage.js';
+import { checkSchema } from './migrate.js';
 import type { Tables } from './schema.js';
 import { KyselySessionStore } from './sessions.store.js';
 import { KyselyUserStore } from './users.store.js';
@@ -19,7 +20,7 @@ export class KyselyStore implements Store {
     return this.db.transaction().execute((trx) => work(new KyselyStore(trx)));
   }
 
-  async ping(): Promise<void> {
-    await sql`select 1`.execute(this.db);
+  ping(): Promise<void> {
+    return checkSchema(this.db);
   }
 }

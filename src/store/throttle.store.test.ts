@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { ThrottleStore } from '../accounts/storage.js';
+import type { AttemptReservation, ThrottleStore } from '../accounts/storage.js';
+import { ACCOUNT_POLICY, ADDRESS_POLICY, KNOWN_ADDRESS_MS } from '../accounts/throttle.js';
 import { describeEachDatabase } from '../../test/helpers.js';
 import { type Database, openDatabase } from './database.js';
 import { migrateToLatest } from './migrate.js';
@@ -8,10 +9,18 @@ import { openRedis } from './redis.js';
 import { RedisThrottleStore } from './redis-throttle.store.js';
 import { SqlThrottleStore } from './throttle.store.js';
 
-const WINDOW = 15 * 60_000;
 const DAY = 24 * 60 * 60_000;
 
-/** One suite for every ThrottleStore: the database's and Redis's must count alike. */
+function attempt(email: string, ip: string, now: number): AttemptReservation {
+  return {
+    now,
+    knownAddressMs: KNOWN_ADDRESS_MS,
+    address: { key: `address:${email} ${ip}`, policy: ADDRESS_POLICY },
+    account: { key: `account:${email}`, policy: ACCOUNT_POLICY },
+  };
+}
+
+/** One suite for every ThrottleStore: the database's (JavaScript in a transaction) and Redis's (Lua) alike. */
 function throttleStoreSuite(open: () => Promise<{ store: ThrottleStore; close: () => Promise<void> }>): void {
   let store: ThrottleStore;
   let close: () => Promise<void>;
@@ -20,52 +29,73 @@ function throttleStoreSuite(open: () => Promise<{ store: ThrottleStore; close: (
   });
   afterAll(() => close());
 
-  const key = () => `address:${randomUUID()}@example.com 127.0.0.1`;
+  const email = () => `${randomUUID()}@example.com`;
 
-  it('counts consecutive failures and restarts after the window', async () => {
-    const k = key();
+  it('counts an admitted attempt under both keys before any password is checked', async () => {
+    const e = email();
     const t = Date.now();
-    expect(await store.recordFailure(k, t, WINDOW)).toBe(1);
-    expect(await store.recordFailure(k, t + 1000, WINDOW)).toBe(2);
-    expect(await store.recordFailure(k, t + 1000 + WINDOW, WINDOW)).toBe(1);
+    expect(await store.reserveAttempt(attempt(e, '192.0.2.1', t))).toBe(0);
+    const counters = await store.readCounters([`address:${e} 192.0.2.1`, `account:${e}`]);
+    expect(counters.get(`address:${e} 192.0.2.1`)).toMatchObject({
+      failures: 1,
+      lastFailureAt: t,
+      blockedUntil: 0,
+    });
+    expect(counters.get(`account:${e}`)).toMatchObject({ failures: 1, lastFailureAt: t, blockedUntil: 0 });
   });
 
-  it('counts concurrent failures exactly', async () => {
-    const k = key();
+  it('blocks from the 5th attempt of an address, refuses while blocked without counting, and restarts after the window', async () => {
+    const e = email();
     const t = Date.now();
-    const counts = await Promise.all(Array.from({ length: 25 }, () => store.recordFailure(k, t, WINDOW)));
-    expect(counts.sort((a, b) => a - b)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
-    expect((await store.readCounters([k])).get(k)?.failures).toBe(25);
+    for (let i = 0; i < 5; i++) expect(await store.reserveAttempt(attempt(e, '192.0.2.1', t))).toBe(0);
+    expect(await store.reserveAttempt(attempt(e, '192.0.2.1', t + 10))).toBe(t + 1000);
+    expect(await store.reserveAttempt(attempt(e, '192.0.2.1', t + 999))).toBe(t + 1000);
+    expect(
+      (await store.readCounters([`address:${e} 192.0.2.1`])).get(`address:${e} 192.0.2.1`)?.failures,
+    ).toBe(5);
+    expect(await store.reserveAttempt(attempt(e, '192.0.2.1', t + 1000))).toBe(0);
+    expect(await store.reserveAttempt(attempt(e, '192.0.2.1', t + 1001))).toBe(t + 3000);
+    const later = t + 2 * ADDRESS_POLICY.windowMs;
+    expect(await store.reserveAttempt(attempt(e, '192.0.2.1', later))).toBe(0);
+    expect(
+      (await store.readCounters([`address:${e} 192.0.2.1`])).get(`address:${e} 192.0.2.1`)?.failures,
+    ).toBe(1);
   });
 
-  it('keeps the longest block', async () => {
-    const k = key();
+  it('admits exactly five of 25 simultaneous attempts from one address', async () => {
+    const e = email();
     const t = Date.now();
-    await store.recordFailure(k, t, WINDOW);
-    await store.blockUntil(k, t + 5000);
-    await store.blockUntil(k, t + 2000);
-    expect((await store.readCounters([k])).get(k)?.blockedUntil).toBe(t + 5000);
+    const outcomes = await Promise.all(
+      Array.from({ length: 25 }, () => store.reserveAttempt(attempt(e, '192.0.2.1', t))),
+    );
+    expect(outcomes.filter((o) => o === 0)).toHaveLength(5);
+    expect((await store.readCounters([`account:${e}`])).get(`account:${e}`)?.failures).toBe(5);
   });
 
-  it('clears failures and block on success and remembers it', async () => {
-    const k = key();
+  it('admits exactly twenty of 40 simultaneous attempts on one account from ten addresses', async () => {
+    const e = email();
     const t = Date.now();
-    await store.recordFailure(k, t, WINDOW);
-    await store.blockUntil(k, t + 5000);
-    await store.recordSuccess(k, t + 1);
-    expect((await store.readCounters([k])).get(k)).toEqual({
+    const outcomes = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => store.reserveAttempt(attempt(e, `203.0.113.${i % 10}`, t))),
+    );
+    expect(outcomes.filter((o) => o === 0)).toHaveLength(20);
+  });
+
+  it('clears both keys on success and exempts that address from the account-wide block', async () => {
+    const e = email();
+    const t = Date.now();
+    expect(await store.reserveAttempt(attempt(e, '192.0.2.1', t))).toBe(0);
+    await store.recordSuccess([`address:${e} 192.0.2.1`, `account:${e}`], t + 1);
+    const counters = await store.readCounters([`address:${e} 192.0.2.1`, `account:${e}`]);
+    expect(counters.get(`address:${e} 192.0.2.1`)).toMatchObject({
       failures: 0,
       blockedUntil: 0,
       lastSuccessAt: t + 1,
     });
-  });
-
-  it('reads several keys at once and leaves unknown ones out', async () => {
-    const [a, b] = [key(), key()];
-    await store.recordFailure(a, Date.now(), WINDOW);
-    const counters = await store.readCounters([a, b]);
-    expect(counters.has(a)).toBe(true);
-    expect(counters.has(b)).toBe(false);
+    expect(counters.get(`account:${e}`)).toMatchObject({ failures: 0, blockedUntil: 0 });
+    for (let i = 0; i < 20; i++) await store.reserveAttempt(attempt(e, `203.0.113.${i}`, t + 2));
+    expect(await store.reserveAttempt(attempt(e, '198.51.100.1', t + 3))).toBeGreaterThan(t + 3);
+    expect(await store.reserveAttempt(attempt(e, '192.0.2.1', t + 3))).toBe(0);
   });
 }
 
@@ -79,16 +109,17 @@ describeEachDatabase('SqlThrottleStore', (database) => {
 
   it('prunes counters with no recent failure, block or remembered success', async () => {
     const store = new SqlThrottleStore(db.db);
-    const [stale, recent, remembered] = [randomUUID(), randomUUID(), randomUUID()].map(
-      (u) => `account:${u}@x.io`,
-    );
+    const [stale, recent, remembered] = [randomUUID(), randomUUID(), randomUUID()].map((u) => `${u}@x.io`);
     const t = Date.now();
-    await store.recordFailure(stale!, t - 2 * DAY, WINDOW);
-    await store.recordFailure(recent!, t, WINDOW);
-    await store.recordSuccess(remembered!, t - 2 * DAY);
+    await store.reserveAttempt(attempt(stale!, '192.0.2.1', t - 2 * DAY));
+    await store.reserveAttempt(attempt(recent!, '192.0.2.1', t));
+    await store.recordSuccess([`account:${remembered}`], t - 2 * DAY);
     await store.prune(t, 30 * DAY);
-    const left = await store.readCounters([stale!, recent!, remembered!]);
-    expect([...left.keys()].sort()).toEqual([recent, remembered].sort());
+    const keys = [stale, recent].flatMap((e) => [`account:${e}`, `address:${e} 192.0.2.1`]);
+    const left = await store.readCounters([...keys, `account:${remembered}`]);
+    expect([...left.keys()].sort()).toEqual(
+      [`account:${recent}`, `address:${recent} 192.0.2.1`, `account:${remembered}`].sort(),
+    );
   });
 });
 

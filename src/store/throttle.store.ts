@@ -1,55 +1,91 @@
-import { type Kysely, sql } from 'kysely';
-import type { FailureCounter, ThrottleStore } from '../accounts/storage.js';
-import type { Tables } from './schema.js';
+import { type Kysely, PostgresAdapter, type Selectable } from 'kysely';
+import { type AttemptReservation, type FailureCounter, type ThrottleStore } from '../accounts/storage.js';
+import { reserve } from '../accounts/throttle.js';
+import type { LoginThrottleTable, Tables } from './schema.js';
 
 const DAY = 24 * 60 * 60 * 1000;
 
-/** Login failure counters in the `login_throttle` table: one row per key, updated with atomic upserts. */
+function toCounter(row: Selectable<LoginThrottleTable>): FailureCounter {
+  return {
+    failures: row.failures,
+    lastFailureAt: row.last_failure_at,
+    blockedUntil: row.blocked_until,
+    lastSuccessAt: row.last_success_at,
+  };
+}
+
+/**
+ * Login attempt counters in the `login_throttle` table, one row per key. An attempt is reserved in one
+ * transaction that holds both rows: on PostgreSQL they are created if missing and locked (`FOR UPDATE`, in key
+ * order, so two attempts never wait on each other crosswise); on SQLite the transaction holds the write lock
+ * from its start (BEGIN IMMEDIATE).
+ */
 export class SqlThrottleStore implements ThrottleStore {
-  constructor(private readonly db: Kysely<Tables>) {}
+  readonly #postgres: boolean;
 
-  async readCounters(keys: string[]): Promise<Map<string, FailureCounter>> {
-    const rows = await this.db.selectFrom('login_throttle').selectAll().where('key', 'in', keys).execute();
-    return new Map(
-      rows.map((r) => [
-        r.key,
-        { failures: r.failures, blockedUntil: r.blocked_until, lastSuccessAt: r.last_success_at },
-      ]),
-    );
+  constructor(private readonly db: Kysely<Tables>) {
+    this.#postgres = db.getExecutor().adapter instanceof PostgresAdapter;
   }
 
-  async recordFailure(key: string, now: number, windowMs: number): Promise<number> {
-    const row = await this.db
+  reserveAttempt(attempt: AttemptReservation): Promise<number> {
+    const keys = [attempt.account.key, attempt.address.key].sort();
+    return this.db.transaction().execute(async (tx) => {
+      if (this.#postgres) {
+        await tx
+          .insertInto('login_throttle')
+          .values(keys.map((key) => ({ key, failures: 0, last_failure_at: 0, blocked_until: 0 })))
+          .onConflict((oc) => oc.column('key').doNothing())
+          .execute();
+      }
+      const rows = await tx
+        .selectFrom('login_throttle')
+        .selectAll()
+        .where('key', 'in', keys)
+        .orderBy('key')
+        .$if(this.#postgres, (query) => query.forUpdate())
+        .execute();
+      const counters = new Map(rows.map((row) => [row.key, toCounter(row)]));
+      const outcome = reserve(attempt, {
+        address: counters.get(attempt.address.key),
+        account: counters.get(attempt.account.key),
+      });
+      if (!outcome.admitted) return outcome.blockedUntil;
+      for (const [key, counter] of [
+        [attempt.account.key, outcome.account],
+        [attempt.address.key, outcome.address],
+      ] as const) {
+        const row = {
+          failures: counter.failures,
+          last_failure_at: counter.lastFailureAt,
+          blocked_until: counter.blockedUntil,
+        };
+        await tx
+          .insertInto('login_throttle')
+          .values({ key, ...row })
+          .onConflict((oc) => oc.column('key').doUpdateSet(row))
+          .execute();
+      }
+      return 0;
+    });
+  }
+
+  async recordSuccess(keys: string[], now: number): Promise<void> {
+    await this.db
       .insertInto('login_throttle')
-      .values({ key, failures: 1, last_failure_at: now, blocked_until: 0, last_success_at: null })
-      .onConflict((oc) =>
-        oc.column('key').doUpdateSet({
-          failures: sql<number>`case when login_throttle.last_failure_at <= ${now - windowMs} then 1 else login_throttle.failures + 1 end`,
-          last_failure_at: now,
-        }),
+      .values(
+        [...keys]
+          .sort()
+          .map((key) => ({ key, failures: 0, last_failure_at: 0, blocked_until: 0, last_success_at: now })),
       )
-      .returning('failures')
-      .executeTakeFirstOrThrow();
-    return row.failures;
-  }
-
-  async blockUntil(key: string, until: number): Promise<void> {
-    await this.db
-      .updateTable('login_throttle')
-      .set({ blocked_until: until })
-      .where('key', '=', key)
-      .where('blocked_until', '<', until)
-      .execute();
-  }
-
-  async recordSuccess(key: string, now: number): Promise<void> {
-    await this.db
-      .insertInto('login_throttle')
-      .values({ key, failures: 0, last_failure_at: 0, blocked_until: 0, last_success_at: now })
       .onConflict((oc) =>
         oc.column('key').doUpdateSet({ failures: 0, blocked_until: 0, last_success_at: now }),
       )
       .execute();
+  }
+
+  async readCounters(keys: string[]): Promise<Map<string, FailureCounter>> {
+    const rows = await this.db.selectFrom('login_throttle').selectAll().where('key', 'in', keys).execute();
+    return new Map(rows.map((row) => [row.key, toCounter(row)]));
   }
 
   /** Deletes counters that no longer matter: no recent failure, no block, no success worth remembering. */

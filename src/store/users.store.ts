@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { NewUser, UserRecord, UserStore } from '../accounts/storage.js';
+import type { CheckedCredentials, NewUser, UserRecord, UserStore } from '../accounts/storage.js';
 import type { Tables, UsersTable } from './schema.js';
 
 export function toUserRecord(row: Selectable<UsersTable>): UserRecord {
@@ -9,6 +9,7 @@ export function toUserRecord(row: Selectable<UsersTable>): UserRecord {
     passwordHash: row.password_hash,
     isActive: row.is_active === 1,
     dateJoined: row.date_joined,
+    credentialsVersion: row.credentials_version,
   };
 }
 
@@ -42,18 +43,30 @@ export class KyselyUserStore implements UserStore {
     return row && toUserRecord(row);
   }
 
-  async updatePasswordHash(userId: number, passwordHash: string): Promise<void> {
+  async upgradePasswordHash(checked: CheckedCredentials, passwordHash: string): Promise<void> {
     await this.db
       .updateTable('users')
       .set({ password_hash: passwordHash })
-      .where('id', '=', userId)
+      .where('id', '=', checked.userId)
+      .where('credentials_version', '=', checked.credentialsVersion)
       .execute();
+  }
+
+  async changePasswordHash(checked: CheckedCredentials, passwordHash: string): Promise<number | undefined> {
+    const row = await this.db
+      .updateTable('users')
+      .set((eb) => ({ password_hash: passwordHash, credentials_version: eb('credentials_version', '+', 1) }))
+      .where('id', '=', checked.userId)
+      .where('credentials_version', '=', checked.credentialsVersion)
+      .returning('credentials_version')
+      .executeTakeFirst();
+    return row?.credentials_version;
   }
 
   async setUserActive(userId: number, active: boolean): Promise<boolean> {
     const result = await this.db
       .updateTable('users')
-      .set({ is_active: active ? 1 : 0 })
+      .set((eb) => ({ is_active: active ? 1 : 0, credentials_version: eb('credentials_version', '+', 1) }))
       .where('id', '=', userId)
       .executeTakeFirst();
     return result.numUpdatedRows > 0n;
