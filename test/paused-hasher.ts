@@ -58,3 +58,11 @@ export class PausedHasher extends PasswordHasher {
     return verification;
   }
 }
+
+/** The real hasher, with its slots occupiable on purpose: fill the queue, then see what a request gets. */
+export class OccupiableHasher extends PasswordHasher {
+  /** Takes one slot (running or queued) until `until` settles. */
+  occupy(until: Promise<void>): Promise<void> {
+    return this.schedule(() => until);
+  }
+}

@@ -1,7 +1,9 @@
 import { hash } from '@node-rs/argon2';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
-import { needsRehash, PasswordHasher } from './passwords.js';
+import { hash as hashBcrypt } from '@node-rs/bcrypt';
+import { HashAbandonedError, HasherBusyError, needsRehash, PasswordHasher } from './passwords.js';
+import { OccupiableHasher } from '../../test/paused-hasher.js';
 
 describe('PasswordHasher', () => {
   const hasher = new PasswordHasher(2);
@@ -47,5 +49,91 @@ describe('PasswordHasher', () => {
     expect(maxRunning).toBe(2);
     expect(bounded.queued).toBe(0);
     expect(delay.max / 1e6).toBeLessThan(100);
+  });
+});
+
+describe('PasswordHasher under hostile hashes and load', () => {
+  const verifyTimed = async (hasher: PasswordHasher, stored: string) => {
+    const started = performance.now();
+    const verification = await hasher.verify(stored, 'not the password');
+    return { ...verification, ms: performance.now() - started };
+  };
+
+  it('verifies bcrypt on the thread pool: four cost-12 checks leave the event loop free', async () => {
+    const hasher = new PasswordHasher(2);
+    const stored = `bcrypt$${await hashBcrypt('the password', 12)}`;
+    expect((await hasher.verify(stored, 'the password')).matches).toBe(true);
+    const delay = monitorEventLoopDelay({ resolution: 5 });
+    delay.enable();
+    const results = await Promise.all(Array.from({ length: 4 }, () => hasher.verify(stored, 'wrong')));
+    delay.disable();
+    expect(results.every((r) => !r.matches)).toBe(true);
+    expect(delay.max / 1e6).toBeLessThan(60);
+  });
+
+  it.each([
+    [
+      'pbkdf2 with 2,000,000,000 iterations',
+      'pbkdf2_sha256$2000000000$salt$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g=',
+      /pbkdf2 iterations/,
+    ],
+    [
+      'bcrypt cost 31',
+      'bcrypt$$2b$31$abcdefghijklmnopqrstuuVv0rHQyzqD5WxsmdXMOsVqYt6Bm8Gh2',
+      /bcrypt cost 31/,
+    ],
+    [
+      'bcrypt_sha256 cost 20',
+      'bcrypt_sha256$$2b$20$abcdefghijklmnopqrstuuVv0rHQyzqD5WxsmdXMOsVqYt6Bm8Gh2',
+      /bcrypt cost 20/,
+    ],
+    [
+      'argon2 m=1 GiB (Django)',
+      'argon2$argon2id$v=19$m=1048576,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA',
+      /argon2 memory/,
+    ],
+    [
+      'argon2 t=1000 (Ras form)',
+      '$argon2id$v=19$m=19456,t=1000,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA',
+      /argon2 time/,
+    ],
+    ['scrypt N=2^20 r=8 (1 GiB)', 'scrypt$1048576$salt$8$1$aGFzaA==', /scrypt memory/],
+  ])(
+    'refuses %s without computing it, at the cost of one ordinary argon2id check',
+    async (_name, stored, reason) => {
+      const hasher = new PasswordHasher(2);
+      const result = await verifyTimed(hasher, stored);
+      expect(result.matches).toBe(false);
+      expect(result.refusal).toMatch(reason);
+      expect(result.ms).toBeLessThan(2000);
+    },
+  );
+
+  it('answers a full queue at once with HasherBusyError, and computes nothing for it', async () => {
+    const hasher = new OccupiableHasher(1, 2);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const slots = [hasher.occupy(held), hasher.occupy(held), hasher.occupy(held)];
+    expect([hasher.running, hasher.queued]).toEqual([1, 2]);
+    const started = performance.now();
+    await expect(hasher.verify(await hasher.dummy(), 'password')).rejects.toBeInstanceOf(HasherBusyError);
+    await expect(hasher.hash('password')).rejects.toBeInstanceOf(HasherBusyError);
+    expect(performance.now() - started).toBeLessThan(50);
+    release();
+    await Promise.all(slots);
+    expect((await hasher.verify(await hasher.dummy(), 'password')).matches).toBe(false);
+  });
+
+  it('drops queued work whose client went away before computing it', async () => {
+    const hasher = new OccupiableHasher(1, 10);
+    let release!: () => void;
+    const held = hasher.occupy(new Promise<void>((resolve) => (release = resolve)));
+    const gone = new AbortController();
+    const queued = hasher.hash('password of a client that left', gone.signal);
+    gone.abort();
+    release();
+    await held;
+    await expect(queued).rejects.toBeInstanceOf(HashAbandonedError);
+    await expect(hasher.hash('x', gone.signal)).rejects.toBeInstanceOf(HashAbandonedError);
   });
 });

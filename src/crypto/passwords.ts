@@ -96,7 +96,7 @@ export class PasswordHasher {
 
   /** argon2id of an already NFKC-normalized password. */
   hash(password: string, signal?: AbortSignal): Promise<string> {
-    return this.run(() => hash(password, ARGON2_PARAMS), signal);
+    return this.schedule(() => hash(password, ARGON2_PARAMS), signal);
   }
 
   /**
@@ -112,7 +112,7 @@ export class PasswordHasher {
   ): Promise<Verification> {
     const plan = planVerification(storedHash);
     const dummy = await this.dummy();
-    const matches = await this.run(async () => {
+    const matches = await this.schedule(async () => {
       if (plan.kind === 'argon2' && (await verifyArgon2(storedHash, password))) return true;
       if (plan.kind === 'django' && (await verifyDjango(storedHash, password, original))) return true;
       // A failure costs one argon2id verification at least: the stored one, or the dummy in its place.
@@ -132,7 +132,8 @@ export class PasswordHasher {
     return this.dummyHash;
   }
 
-  private run<T>(work: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  /** Runs `work` in a hasher slot, or refuses at once (queue full, client gone). */
+  protected schedule<T>(work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     if (signal?.aborted) return Promise.reject(new HashAbandonedError());
     if (this.limit.pendingCount >= this.maxQueued) return Promise.reject(new HasherBusyError());
     return this.limit(() => {
