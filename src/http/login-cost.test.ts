@@ -1,7 +1,15 @@
-import type { FastifyInstance } from 'fastify';
+import { pbkdf2Sync } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Writable } from 'node:stream';
+import { hash as hashBcrypt } from '@node-rs/bcrypt';
+import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Database, openDatabase } from '../store/database.js';
 import { buildTestApp, PASSWORD, signupAccount, uniqueEmail } from '../../test/helpers.js';
+import { OccupiableHasher } from '../../test/paused-hasher.js';
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
@@ -84,5 +92,131 @@ describe('what a login costs', () => {
     expect(lagMs).toBeLessThan(100);
     // Two argon2 computations of 19 MiB each, plus room for 200 requests in flight and the allocator.
     expect(growthMiB).toBeLessThan(2 * 19 + 48);
+  });
+});
+
+describe('what a failed login costs, whatever the stored hash', () => {
+  let app: FastifyInstance;
+  let raw: Database;
+  let logged = '';
+  beforeAll(async () => {
+    const url = `sqlite:${join(mkdtempSync(join(tmpdir(), 'ras-cost-')), 'ras.db')}`;
+    const logStream = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        logged += chunk.toString();
+        done();
+      },
+    });
+    app = await buildTestApp(url, { ARGON2_CONCURRENCY: '2', LOG_LEVEL: 'info' }, { logStream });
+    raw = await openDatabase(url);
+  });
+  afterAll(async () => {
+    await app.close();
+    await raw.close();
+  });
+
+  const pbkdf2 = (iterations: number) =>
+    `pbkdf2_sha256$${iterations}$salt$${pbkdf2Sync('the password', 'salt', iterations, 32, 'sha256').toString('base64')}`;
+
+  /** An account whose stored hash is `stored`, as an import would leave it. */
+  async function accountWithHash(stored: string): Promise<string> {
+    const { id, email } = await signupAccount(app);
+    await raw.db.updateTable('users').set({ password_hash: stored }).where('id', '=', id).execute();
+    return email;
+  }
+
+  /** Median time of a wrong-password login on the account, each from a fresh address (no throttle). */
+  async function failedLoginMs(email: string, round: number): Promise<number> {
+    const started = performance.now();
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/users/login/',
+      payload: { email, password: 'not the password at all' },
+      remoteAddress: `10.${round}.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`,
+    });
+    expect(res.json()).toEqual({ status_code: 400, message: 'Invalid username or password' });
+    return performance.now() - started;
+  }
+
+  it('never costs less than a native argon2id failure (medians, each kind against native in the same rounds)', async () => {
+    const kinds: Record<string, string> = {
+      'unusable (!)': '!VAtXiUsMHdV0aFVs1WaIZyzAbGMJLlQFls64jqC8',
+      'unknown format': 'whirlpool$1$salt$aGFzaA==',
+      'pbkdf2, 1,000 iterations': pbkdf2(1000),
+      'bcrypt, cost 4': `bcrypt$${await hashBcrypt('the password', 4)}`,
+      'scrypt, N=1024': 'scrypt$1024$salt$8$1$aGFzaA==',
+      'pbkdf2 out of bounds': 'pbkdf2_sha256$2000000000$salt$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g=',
+      'argon2 out of bounds': 'argon2$argon2id$v=19$m=1048576,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA',
+    };
+    // One native account per kind: each account sees 9 failures, under the account-wide block (20).
+    const natives = Object.fromEntries(
+      await Promise.all(Object.keys(kinds).map(async (k) => [k, (await signupAccount(app)).email] as const)),
+    );
+    const emails = Object.fromEntries(
+      await Promise.all(Object.entries(kinds).map(async ([k, v]) => [k, await accountWithHash(v)] as const)),
+    );
+    const ratios: Record<string, number[]> = Object.fromEntries(Object.keys(kinds).map((k) => [k, []]));
+    for (let round = 0; round < 9; round++) {
+      for (const kind of Object.keys(kinds)) {
+        const baseline = await failedLoginMs(natives[kind]!, round);
+        ratios[kind]!.push((await failedLoginMs(emails[kind]!, round)) / baseline);
+      }
+    }
+    const medians = Object.fromEntries(Object.entries(ratios).map(([k, r]) => [k, median(r)]));
+    console.log('failed login cost / native argon2id failure:', JSON.stringify(medians));
+    for (const [kind, ratio] of Object.entries(medians)) expect(ratio, kind).toBeGreaterThan(0.8);
+    // Those that compute nothing but the dummy cost what a native failure costs.
+    for (const kind of ['unusable (!)', 'unknown format', 'pbkdf2 out of bounds', 'argon2 out of bounds'])
+      expect(medians[kind], kind).toBeLessThan(1.25);
+  });
+
+  it('logs a hash refused for its parameters as a security event', () => {
+    const events = logged
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { event?: string; detail?: string });
+    expect(events.some((e) => e.event === 'login.failure' && /pbkdf2 iterations/.test(e.detail ?? ''))).toBe(
+      true,
+    );
+    expect(events.some((e) => e.event === 'login.failure' && /argon2 memory/.test(e.detail ?? ''))).toBe(
+      true,
+    );
+  });
+});
+
+describe('a full hash queue', () => {
+  it('answers 503 at once in the envelope with Retry-After, and login works again when it drains', async () => {
+    const hasher = new OccupiableHasher(1, 2);
+    const app = await buildTestApp('sqlite::memory:', {}, { passwords: hasher });
+    try {
+      const { email } = await signupAccount(app);
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      const slots = [hasher.occupy(held), hasher.occupy(held), hasher.occupy(held)];
+      const started = performance.now();
+      const res = await app.inject({
+        method: 'POST',
+        url: '/api/v1/users/login/',
+        payload: { email, password: PASSWORD },
+      });
+      expect(performance.now() - started).toBeLessThan(500);
+      expect(res.statusCode).toBe(503);
+      expect(res.headers['retry-after']).toBe('1');
+      expect(res.json()).toEqual({
+        status_code: 503,
+        message: 'too many password checks in progress, please try again in a second',
+      });
+      release();
+      await Promise.all(slots);
+      const again = await app.inject({
+        method: 'POST',
+        url: '/api/v1/users/login/',
+        payload: { email, password: PASSWORD },
+        remoteAddress: '192.0.2.77',
+      });
+      expect(again.statusCode).toBe(200);
+    } finally {
+      await app.close();
+    }
   });
 });

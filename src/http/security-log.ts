@@ -36,6 +36,8 @@ export async function logRefusal<T>(
       else
         securityEvent(request, `${event}.failure`, {
           reason: error.code,
+          // Which password rule failed, or why a stored hash was not computed (its parameters are out of bounds).
+          ...(error.reason ? { detail: error.reason } : {}),
           userId: error.userId ?? request.auth?.session.userId,
         });
     }
