@@ -6,6 +6,7 @@ import {
   buildTestApp,
   describeEachDatabase,
   loginAccount,
+  PASSWORD,
   signupAccount,
   type TestAccount,
 } from '../../test/helpers.js';
@@ -144,5 +145,90 @@ describeEachDatabase('sessions: list, revoke one, log out everywhere', (database
       expect((await me(account, token, otherInstance)).body).toBe('{"message":"Invalid Token"}');
     }
     expect((await loginAccount(app, account.email)).startsWith('ras_')).toBe(true);
+  });
+});
+
+describeEachDatabase('sessions: bounded and paginated', (database) => {
+  let app: FastifyInstance;
+  beforeAll(async () => {
+    app = await buildTestApp(database.url(), { SESSIONS_MAX: '5' });
+  });
+  afterAll(() => app.close());
+
+  const page = (account: TestAccount, token: string, query = '') =>
+    app.inject({ url: `/api/v1/users/${account.id}/sessions/${query}`, headers: authHeader(token) });
+  const me = (account: TestAccount, token: string) =>
+    app.inject({ url: `/api/v1/users/${account.id}/`, headers: authHeader(token) });
+
+  it('keeps at most SESSIONS_MAX live sessions: a login beyond ends the oldest', async () => {
+    const account = await signupAccount(app);
+    const tokens = [account.token];
+    for (let i = 0; i < 6; i++) tokens.push(await loginAccount(app, account.email));
+    const listed = (await page(account, tokens.at(-1)!)).json<{ result: SessionView[] }>().result;
+    expect(listed).toHaveLength(5);
+    for (const token of tokens.slice(0, 2)) expect((await me(account, token)).statusCode).toBe(401);
+    for (const token of tokens.slice(2)) expect((await me(account, token)).statusCode).toBe(200);
+  });
+
+  it('keeps the bound under 20 simultaneous logins', async () => {
+    const account = await signupAccount(app);
+    // From twenty addresses: one address gets at most five simultaneous attempts on an account (the throttle).
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        app.inject({
+          method: 'POST',
+          url: '/api/v1/users/login/',
+          payload: { email: account.email, password: PASSWORD },
+          remoteAddress: `192.0.2.${i + 1}`,
+        }),
+      ),
+    );
+    expect(answers.map((r) => r.statusCode)).toEqual(Array(20).fill(200));
+    const tokens = answers.map((r) => r.json<{ result: { auth_token: string } }>().result.auth_token);
+    const live = await Promise.all(tokens.map(async (t) => (await me(account, t)).statusCode === 200));
+    expect(live.filter(Boolean).length).toBeLessThanOrEqual(5);
+    expect(live.filter(Boolean).length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('pages newest first with ?limit and ?before, next_before null on the last page', async () => {
+    const account = await signupAccount(app);
+    for (let i = 0; i < 4; i++) await loginAccount(app, account.email);
+    const first = (await page(account, account.token, '?limit=2')).json<{
+      result: SessionView[];
+      next_before: number | null;
+    }>();
+    expect(first.result).toHaveLength(2);
+    expect(first.result[0]!.id).toBeGreaterThan(first.result[1]!.id);
+    expect(first.next_before).toBe(first.result[1]!.id);
+    const second = (await page(account, account.token, `?limit=2&before=${first.next_before}`)).json<{
+      result: SessionView[];
+      next_before: number | null;
+    }>();
+    expect(second.result.map((s) => s.id).every((id) => id < first.next_before!)).toBe(true);
+    const last = (await page(account, account.token, `?limit=2&before=${second.next_before}`)).json<{
+      result: SessionView[];
+      next_before: number | null;
+    }>();
+    expect(last.result).toHaveLength(1);
+    expect(last.result[0]!.current).toBe(true);
+    expect(last.next_before).toBeNull();
+    const all = (await page(account, account.token)).json<{ result: SessionView[]; next_before: null }>();
+    expect(all.result).toHaveLength(5);
+    expect(all.next_before).toBeNull();
+  });
+
+  it.each([
+    '?limit=0',
+    '?limit=101',
+    '?limit=abc',
+    '?before=0',
+    '?before=-1',
+    '?before=99999999999',
+    '?limit=1.5',
+  ])('answers %s with 400 in the envelope', async (query) => {
+    const account = await signupAccount(app);
+    const res = await page(account, account.token, query);
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ status_code: 400 });
   });
 });
