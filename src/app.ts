@@ -3,7 +3,13 @@ import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+  LogController,
+} from 'fastify';
 import type { AccountsContext } from './accounts/context.js';
 import type { ThrottleStore } from './accounts/storage.js';
 import { KNOWN_ADDRESS_MS, LoginThrottle } from './accounts/throttle.js';
@@ -207,6 +213,20 @@ async function registerPlugins(app: FastifyInstance, config: Config): Promise<vo
   await app.register(swaggerUi, { routePrefix: '/docs' });
 }
 
+/** Bodies over the limit up to this size are read to their end and dropped, so their sender gets the 413. */
+const DRAINED_BODY_MAX = 16 * 1024 * 1024;
+
+/**
+ * Fastify closes the connection after a 413 while the client is still sending; closing a socket with unread
+ * data makes the kernel send a reset, which can destroy the 413 before the client reads it. For a declared
+ * length up to DRAINED_BODY_MAX the connection stays open instead, and Node reads the rest of the body and
+ * discards it (what nginx's lingering close achieves); larger or undeclared bodies still close at once.
+ */
+function keepReadingTooLargeBody(request: FastifyRequest, reply: FastifyReply): void {
+  const length = Number(request.headers['content-length']);
+  if (Number.isSafeInteger(length) && length <= DRAINED_BODY_MAX) reply.removeHeader('connection');
+}
+
 /** Headers every answer carries, and the contract's envelope for every error and unknown route. */
 function registerAnswers(app: FastifyInstance): void {
   app.addHook('onRequest', (request, reply, done) => {
@@ -225,6 +245,7 @@ function registerAnswers(app: FastifyInstance): void {
 
   app.setErrorHandler(async (error, request, reply) => {
     const answer = toHttpAnswer(error);
+    if (answer.status === 413) keepReadingTooLargeBody(request, reply);
     if (answer.status === 500 || answer.log)
       request.log.error({ err: error, reqId: request.id }, 'request failed');
     return sendAnswer(reply, answer);
