@@ -91,10 +91,15 @@ export interface TestAccount {
   token: string;
 }
 
-export async function signupAccount(app: FastifyInstance, email = uniqueEmail()): Promise<TestAccount> {
+export async function signupAccount(
+  app: FastifyInstance,
+  email = uniqueEmail(),
+  headers: Record<string, string> = {},
+): Promise<TestAccount> {
   const res = await app.inject({
     method: 'POST',
     url: '/api/v1/users/signup/',
+    headers,
     payload: { email, password: PASSWORD },
   });
   if (res.statusCode !== 201) throw new Error(`signup failed: ${res.statusCode} ${res.body}`);

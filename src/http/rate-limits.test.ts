@@ -1,6 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { buildTestApp, PASSWORD, signupAccount, uniqueEmail } from '../../test/helpers.js';
+import {
+  buildTestApp,
+  describeEachDatabase,
+  PASSWORD,
+  signupAccount,
+  uniqueEmail,
+} from '../../test/helpers.js';
 
 const LIMITS = {
   RATE_LIMIT: 'on',
@@ -138,5 +144,83 @@ describe.runIf(redisUrl)('per-address rate limits shared through Redis', () => {
       await a.close();
       await b.close();
     }
+  });
+});
+
+describe('per-address limits on the routes that check a password, and IPv6 clients', () => {
+  let app: FastifyInstance;
+  beforeAll(async () => {
+    app = await buildTestApp('sqlite::memory:', { ...LIMITS, TRUST_PROXY: 'true' });
+  });
+  afterAll(() => app.close());
+
+  it('limits password changes per address even with a valid token', async () => {
+    const account = await signupAccount(app, uniqueEmail(), { 'x-forwarded-for': '198.51.100.20' });
+    const codes = [];
+    for (let i = 0; i < 5; i++) {
+      const res = await app.inject({
+        method: 'POST',
+        url: `/api/v1/users/${account.id}/password/`,
+        headers: { authorization: `Token ${account.token}`, 'x-forwarded-for': `192.0.2.${i}` },
+        payload: { current_password: 'wrong password', new_password: 'a brand new passphrase' },
+      });
+      codes.push(res.statusCode);
+    }
+    expect(codes).toEqual([400, 400, 400, 400, 400]);
+    const sameAddress = [];
+    for (let i = 0; i < 5; i++) {
+      const res = await app.inject({
+        method: 'POST',
+        url: `/api/v1/users/${account.id}/deactivate/`,
+        headers: { authorization: `Token ${account.token}`, 'x-forwarded-for': '192.0.2.200' },
+        payload: { password: `wrong password ${i}` },
+      });
+      sameAddress.push(res.statusCode);
+    }
+    expect(sameAddress).toEqual([400, 400, 400, 400, 429]);
+  });
+
+  it('counts an IPv6 client by its /64: another address of the same /64 shares the limit, another /64 does not', async () => {
+    const login = (ip: string) =>
+      app.inject({
+        method: 'POST',
+        url: '/api/v1/users/login/',
+        payload: { email: uniqueEmail(), password: PASSWORD },
+        headers: { 'x-forwarded-for': ip },
+      });
+    for (let i = 0; i < 4; i++) expect((await login(`2001:db8:1:2::${i + 1}`)).statusCode).toBe(400);
+    expect((await login('2001:db8:1:2:ffff:ffff:ffff:ffff')).statusCode).toBe(429);
+    expect((await login('2001:0db8:0001:0002:0:0:0:abcd')).statusCode).toBe(429);
+    expect((await login('2001:db8:1:3::1')).statusCode).toBe(400);
+  });
+});
+
+describeEachDatabase('client addresses that are not addresses', (database) => {
+  let app: FastifyInstance;
+  beforeAll(async () => {
+    app = await buildTestApp(database.url(), { TRUST_PROXY: 'true' });
+  });
+  afterAll(() => app.close());
+
+  it('stores an X-Forwarded-For entry that is not an address (80 characters) as no address, never a 500', async () => {
+    const forged = 'x'.repeat(80);
+    const res = await signup(app, { 'x-forwarded-for': forged });
+    expect(
+      (
+        await app.inject({
+          method: 'POST',
+          url: '/api/v1/users/login/',
+          headers: { 'x-forwarded-for': forged },
+          payload: { email: uniqueEmail(), password: PASSWORD },
+        })
+      ).statusCode,
+    ).toBe(400);
+    expect(res.statusCode).toBe(201);
+    const { id, auth_token } = res.json<{ result: { id: number; auth_token: string } }>().result;
+    const sessions = await app.inject({
+      url: `/api/v1/users/${id}/sessions/`,
+      headers: { authorization: `Token ${auth_token}`, 'x-forwarded-for': forged },
+    });
+    expect(sessions.json<{ result: { ip: string | null }[] }>().result[0]!.ip).toBeNull();
   });
 });
