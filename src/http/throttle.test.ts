@@ -122,3 +122,56 @@ describeEachThrottleBackend('login throttling', (database, env) => {
     expect((await login(account.email, PASSWORD)).statusCode).toBe(429);
   });
 });
+
+describeEachThrottleBackend('what an attacker gets per quarter hour', (database, env) => {
+  let clock = Date.now();
+  let app: FastifyInstance;
+  beforeAll(async () => {
+    app = await buildTestApp(database.url(), { ...env, TRUST_PROXY: 'true' }, { now: () => clock });
+  });
+  afterAll(() => app.close());
+
+  /**
+   * Fires `burst` simultaneous wrong guesses (from `addresses()`), waits exactly as long as the longest
+   * Retry-After says, and repeats for 15 minutes of the app's clock. Returns the guesses that were checked.
+   */
+  async function attack(email: string, burst: number, addresses: () => string): Promise<number> {
+    const end = clock + 15 * 60_000;
+    let checked = 0;
+    while (clock < end) {
+      const answers = await Promise.all(
+        Array.from({ length: burst }, () =>
+          app.inject({
+            method: 'POST',
+            url: '/api/v1/users/login/',
+            payload: { email, password: WRONG },
+            headers: { 'x-forwarded-for': addresses() },
+          }),
+        ),
+      );
+      checked += answers.filter((r) => r.statusCode === 400).length;
+      const wait = Math.max(1, ...answers.map((r) => Number(r.headers['retry-after'] ?? 0)));
+      clock += wait * 1000;
+    }
+    return checked;
+  }
+
+  it('from one address: at most 15 checked guesses on an account, bursts of 10 simultaneous or not', async () => {
+    const { email } = await signupAccount(app);
+    const checked = await attack(email, 10, () => '203.0.113.50');
+    console.log(
+      `[${database.name}${env.REDIS_URL ? ' + redis' : ''}] one address, bursts of 10: ${checked} checked guesses per 15 minutes`,
+    );
+    expect(checked).toBeLessThanOrEqual(15);
+  });
+
+  it('from a fresh address for every guess: at most 40 checked guesses on one account', async () => {
+    const { email } = await signupAccount(app);
+    let n = 0;
+    const checked = await attack(email, 10, () => `198.18.${Math.floor(n / 250)}.${n++ % 250}`);
+    console.log(
+      `[${database.name}${env.REDIS_URL ? ' + redis' : ''}] fresh addresses, bursts of 10: ${checked} checked guesses per 15 minutes`,
+    );
+    expect(checked).toBeLessThanOrEqual(40);
+  });
+});
