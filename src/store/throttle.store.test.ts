@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { AttemptReservation, ThrottleStore } from '../accounts/storage.js';
 import { ACCOUNT_POLICY, ADDRESS_POLICY, KNOWN_ADDRESS_MS } from '../accounts/throttle.js';
@@ -105,6 +106,15 @@ describeEachDatabase('SqlThrottleStore', (database) => {
     db = await openDatabase(database.url());
     await migrateToLatest(db.db);
     return { store: new SqlThrottleStore(db.db), close: () => db.close() };
+  });
+
+  it('leaves the connection at synchronous = FULL after a counter write (only counters skip the fsync)', async () => {
+    if (database.name !== 'sqlite') return;
+    const store = new SqlThrottleStore(db.db);
+    await store.reserveAttempt(attempt(`${randomUUID()}@x.io`, '192.0.2.1', Date.now()));
+    await store.recordSuccess([`account:${randomUUID()}@x.io`], Date.now());
+    const { rows } = await sql<{ synchronous: number }>`pragma synchronous`.execute(db.db);
+    expect(rows[0]?.synchronous).toBe(2);
   });
 
   it('prunes counters with no recent failure, block or remembered success', async () => {

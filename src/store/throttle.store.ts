@@ -1,4 +1,4 @@
-import { type Kysely, PostgresAdapter, type Selectable } from 'kysely';
+import { type Kysely, PostgresAdapter, type Selectable, sql, type Transaction } from 'kysely';
 import { type AttemptReservation, type FailureCounter, type ThrottleStore } from '../accounts/storage.js';
 import { reserve } from '../accounts/throttle.js';
 import type { LoginThrottleTable, Tables } from './schema.js';
@@ -19,6 +19,11 @@ function toCounter(row: Selectable<LoginThrottleTable>): FailureCounter {
  * transaction that holds both rows: on PostgreSQL they are created if missing and locked (`FOR UPDATE`, in key
  * order, so two attempts never wait on each other crosswise); on SQLite the transaction holds the write lock
  * from its start (BEGIN IMMEDIATE).
+ *
+ * Counter writes do not wait for the disk (SQLite: `synchronous = NORMAL` for those commits only, on the one
+ * connection held for the purpose; PostgreSQL: `synchronous_commit = off` for the transaction). A power loss
+ * may forget the last moments of counters, which costs nothing; waiting for two more fsyncs per login cost
+ * ~0.9 ms of event loop each time (measured: 440 µs per FULL commit here, 30 µs per NORMAL one).
  */
 export class SqlThrottleStore implements ThrottleStore {
   readonly #postgres: boolean;
@@ -29,7 +34,7 @@ export class SqlThrottleStore implements ThrottleStore {
 
   reserveAttempt(attempt: AttemptReservation): Promise<number> {
     const keys = [attempt.account.key, attempt.address.key].sort();
-    return this.db.transaction().execute(async (tx) => {
+    return this.#writeLazily(async (tx) => {
       if (this.#postgres) {
         await tx
           .insertInto('login_throttle')
@@ -70,17 +75,39 @@ export class SqlThrottleStore implements ThrottleStore {
   }
 
   async recordSuccess(keys: string[], now: number): Promise<void> {
-    await this.db
-      .insertInto('login_throttle')
-      .values(
-        [...keys]
-          .sort()
-          .map((key) => ({ key, failures: 0, last_failure_at: 0, blocked_until: 0, last_success_at: now })),
-      )
-      .onConflict((oc) =>
-        oc.column('key').doUpdateSet({ failures: 0, blocked_until: 0, last_success_at: now }),
-      )
-      .execute();
+    await this.#writeLazily((tx) =>
+      tx
+        .insertInto('login_throttle')
+        .values(
+          [...keys]
+            .sort()
+            .map((key) => ({ key, failures: 0, last_failure_at: 0, blocked_until: 0, last_success_at: now })),
+        )
+        .onConflict((oc) =>
+          oc.column('key').doUpdateSet({ failures: 0, blocked_until: 0, last_success_at: now }),
+        )
+        .execute(),
+    );
+  }
+
+  /** Runs `work` in a transaction whose commit does not wait for the disk (see the class comment). */
+  #writeLazily<T>(work: (tx: Transaction<Tables>) => Promise<T>): Promise<T> {
+    if (this.#postgres) {
+      return this.db.transaction().execute(async (tx) => {
+        await sql`set local synchronous_commit = off`.execute(tx);
+        return work(tx);
+      });
+    }
+    // The connection is held throughout, so no other commit runs under the relaxed setting.
+    return this.db.connection().execute(async (connection) => {
+      await sql`pragma synchronous = normal`.execute(connection);
+      try {
+        return await connection.transaction().execute(work);
+      } finally {
+        // database.ts opens every SQLite connection with synchronous = FULL.
+        await sql`pragma synchronous = full`.execute(connection);
+      }
+    });
   }
 
   async readCounters(keys: string[]): Promise<Map<string, FailureCounter>> {
