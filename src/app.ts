@@ -11,10 +11,8 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import type { AccountsContext } from './accounts/context.js';
-import type { ThrottleStore } from './accounts/storage.js';
-import { KNOWN_ADDRESS_MS, LoginThrottle } from './accounts/throttle.js';
 import type { Config } from './config.js';
-import { PasswordHasher } from './crypto/passwords.js';
+import type { PasswordHasher } from './crypto/passwords.js';
 import { accountRoutes } from './http/account.routes.js';
 import { answerClientError } from './http/client-errors.js';
 import { envelope, sendAnswer, toHttpAnswer } from './http/error-mapper.js';
@@ -23,13 +21,10 @@ import { methodNotAllowed } from './http/method-not-allowed.js';
 import { opsRoutes } from './http/ops.routes.js';
 import { registerRateLimits } from './http/rate-limits.js';
 import { sessionsRoutes } from './http/sessions.routes.js';
-import { usersRoutes } from './http/users.routes.js';
-import { type Database, openDatabase } from './store/database.js';
-import { migrateToLatest } from './store/migrate.js';
-import { openRedis } from './store/redis.js';
-import { RedisThrottleStore } from './store/redis-throttle.store.js';
-import { KyselyStore } from './store/store.js';
-import { SqlThrottleStore } from './store/throttle.store.js';
+import { signupLoginRoutes, userRoutes } from './http/users.routes.js';
+import { ownAccountScope } from './http/auth-guard.js';
+import type { Database } from './store/database.js';
+import { openServices } from './services.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -47,68 +42,48 @@ export interface AppOptions {
   passwords?: PasswordHasher;
 }
 
-const PRUNE_INTERVAL_MS = 10 * 60 * 1000;
 const CONNECTION_TIMEOUT_MS = 5_000;
 
 /**
- * Builds Ras without listening: opens the database (and Redis when configured), runs migrations, registers
+ * Builds Ras without listening: opens the services (database migrated, Redis when configured), registers
  * plugins and routes. `server.ts` listens; tests call this and use `inject()`. Closing the app closes both.
  */
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
-  const database = await openDatabase(config.databaseUrl, { poolMax: config.databasePoolMax });
-  try {
-    await migrateToLatest(database.db);
-  } catch (error) {
-    await database.close();
-    throw error;
-  }
-  const now = options.now ?? Date.now;
-  const redis = config.redisUrl ? await openRedis(config.redisUrl) : null;
-  const sqlThrottle = new SqlThrottleStore(database.db);
-  const throttleStore: ThrottleStore = redis ? new RedisThrottleStore(redis, KNOWN_ADDRESS_MS) : sqlThrottle;
-  const store = new KyselyStore(database.db);
-  const ctx: AccountsContext = {
-    store,
-    passwords: options.passwords ?? new PasswordHasher(config.argon2Concurrency, config.argon2QueueMax),
-    throttle: new LoginThrottle(throttleStore, now),
-    now,
-    sessionTtlMs: config.sessionTtlMs,
-    sessionsMax: config.sessionsMax,
-  };
-
   const app = Fastify(serverOptions(config, options)).withTypeProvider<TypeBoxTypeProvider>();
+  const services = await openServices(config, {
+    now: options.now,
+    passwords: options.passwords,
+    onHousekeepingError: (error) => app.log.warn({ err: error }, 'pruning login throttle counters failed'),
+  });
+  const { ctx, database, redis } = services;
   // Node's default is 60 s; a client gets as long for its headers as Fastify gives it for the connection.
   app.server.headersTimeout = CONNECTION_TIMEOUT_MS;
   // Node enforces headersTimeout and requestTimeout only when it sweeps its connections, every 30 s by
   // default: a client trickling headers then lasted ~25 s instead of 5. Sweeping each second keeps them true.
   (app.server as typeof app.server & { connectionsCheckingInterval: number }).connectionsCheckingInterval =
     1000;
-  const pruning = redis
-    ? undefined
-    : setInterval(() => void pruneThrottle(app, sqlThrottle, now), PRUNE_INTERVAL_MS);
-  pruning?.unref();
   app.decorate('accounts', ctx);
   // Declared up front so every request object keeps one shape (V8 hidden class) on the hot path.
   app.decorateRequest('auth', undefined);
   app.decorateRequest('authAttempt', undefined);
   const metrics = config.metrics ? await startMetrics(app, ctx, database, config.metrics) : null;
   app.addHook('onClose', async () => {
-    clearInterval(pruning);
     metrics?.close();
-    await redis?.quit().catch(() => redis.disconnect());
-    await database.close();
+    await services.close();
   });
 
   await registerPlugins(app, config);
   if (config.rateLimit) await registerRateLimits(app, ctx, config.rateLimit, redis);
   registerAnswers(app);
   const notAllowed = methodNotAllowed(app, { corsEnabled: config.corsOrigins.length > 0 });
-  await app.register(usersRoutes, { ctx, limits: config.rateLimit });
-  await app.register(sessionsRoutes, { ctx });
-  await app.register(accountRoutes, { ctx, limits: config.rateLimit });
-  await app.register(opsRoutes, {
-    checks: [() => store.ping(), ...(redis ? [async () => void (await redis.ping())] : [])],
+  await app.register(signupLoginRoutes, { ctx, limits: config.rateLimit });
+  await app.register(async (scope) => {
+    ownAccountScope(scope, ctx);
+    await scope.register(userRoutes, { ctx });
+    await scope.register(sessionsRoutes, { ctx });
+    await scope.register(accountRoutes, { ctx, limits: config.rateLimit });
   });
+  await app.register(opsRoutes, { checks: services.checks });
   notAllowed.register();
   return app;
 }
@@ -126,18 +101,6 @@ async function startMetrics(
     host,
     port,
   );
-}
-
-async function pruneThrottle(
-  app: FastifyInstance,
-  throttle: SqlThrottleStore,
-  now: () => number,
-): Promise<void> {
-  try {
-    await throttle.prune(now(), KNOWN_ADDRESS_MS);
-  } catch (error) {
-    app.log.warn({ err: error }, 'pruning login throttle counters failed');
-  }
 }
 
 function serverOptions(config: Config, options: AppOptions): FastifyServerOptions {

@@ -6,12 +6,13 @@
  * Exit codes: 0 done, 1 no such account, 2 usage error, 69 database unreachable, 78 bad configuration.
  */
 import { Command, CommanderError } from 'commander';
-import { AccountError } from './accounts/errors.js';
+import { StoreUnavailableError } from './accounts/storage.js';
 import { ConfigError, loadConfig } from './config.js';
-import { type Database, isDatabaseUnavailable, openDatabase } from './store/database.js';
+import { openServices, type Services } from './services.js';
+import { isDatabaseUnavailable } from './store/database-errors.js';
 import { migrateToLatest } from './store/migrate.js';
 import { type ImportDjangoFlags, runImportDjango } from './cli/import.js';
-import { runUsersCommand, type UsersCommand } from './cli/users.js';
+import { AccountNotFound, runUsersCommand, type UsersCommand } from './cli/users.js';
 
 const EXIT = { notFound: 1, usage: 2, unavailable: 69, config: 78 } as const;
 
@@ -31,12 +32,16 @@ program
 program
   .command('migrate')
   .description('bring the database schema up to date (the server also does this at start)')
-  .action(() =>
-    withDatabase(async (db) => {
-      const applied = await migrateToLatest(db);
+  .action(async () => {
+    const { openDatabase } = await import('./store/database.js');
+    const database = await openDatabase(loadConfig().database, { poolMax: 1 });
+    try {
+      const applied = await migrateToLatest(database.db);
       console.log(applied.length ? `applied: ${applied.join(', ')}` : 'schema is up to date');
-    }),
-  );
+    } finally {
+      await database.close();
+    }
+  });
 
 const users = program.command('users').description('inspect and manage accounts');
 const userCommands: [UsersCommand, string][] = [
@@ -50,7 +55,7 @@ for (const [name, description] of userCommands) {
   users
     .command(`${name} <email>`)
     .description(description)
-    .action((email: string) => withDatabase((db) => runUsersCommand(name, db, email)));
+    .action((email: string) => withServices(({ ctx }) => runUsersCommand(name, ctx, email)));
 }
 
 program
@@ -60,7 +65,7 @@ program
   )
   .action(async (destination: string) => {
     const { backupSqlite } = await import('./cli/backup.js');
-    await backupSqlite(loadConfig().databaseUrl, destination);
+    await backupSqlite(loadConfig().database, destination);
   });
 
 program
@@ -80,19 +85,18 @@ program
     await runImportDjango(loadConfig(), flags);
   });
 
-async function withDatabase(work: (db: Database['db']) => Promise<void>): Promise<void> {
-  const database = await openDatabase(loadConfig().databaseUrl);
+async function withServices(work: (services: Services) => Promise<void>): Promise<void> {
+  const services = await openServices(loadConfig(), { poolMax: 2 });
   try {
-    await migrateToLatest(database.db);
-    await work(database.db);
+    await work(services);
   } finally {
-    await database.close();
+    await services.close();
   }
 }
 
 function exitCodeOf(error: unknown): number {
   if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT.usage;
-  if (error instanceof AccountError) {
+  if (error instanceof AccountNotFound) {
     console.error(`ras: ${error.message}`);
     return EXIT.notFound;
   }
@@ -100,8 +104,11 @@ function exitCodeOf(error: unknown): number {
     console.error(`ras: ${error.message}`);
     return EXIT.config;
   }
-  if (isDatabaseUnavailable(error)) {
-    console.error(`ras: cannot reach the database: ${(error as Error).message}`);
+  if (error instanceof StoreUnavailableError || isDatabaseUnavailable(error)) {
+    const cause = error instanceof StoreUnavailableError ? error.cause : error;
+    console.error(
+      `ras: cannot reach the database: ${cause instanceof Error ? cause.message : String(cause)}`,
+    );
     return EXIT.unavailable;
   }
   console.error(`ras: ${error instanceof Error ? error.message : String(error)}`);

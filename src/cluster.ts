@@ -1,8 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { pino } from 'pino';
 import type { Config } from './config.js';
-import { openDatabase } from './store/database.js';
-import { migrateToLatest } from './store/migrate.js';
+import { openServices } from './services.js';
 
 const QUICK_DEATH_MS = 2000;
 const MAX_QUICK_DEATHS = 5;
@@ -16,12 +15,8 @@ const MAX_QUICK_DEATHS = 5;
  */
 export async function runPrimary(config: Config): Promise<void> {
   const log = pino({ level: config.logLevel });
-  const database = await openDatabase(config.databaseUrl, { poolMax: 1 });
-  try {
-    await migrateToLatest(database.db);
-  } finally {
-    await database.close();
-  }
+  // Opening the services migrates the database, once, before any worker starts.
+  await (await openServices(config, { poolMax: 1 })).close();
 
   let stopping = false;
   let quickDeaths = 0;

@@ -7,7 +7,7 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({
       host: '127.0.0.1',
       port: 8000,
-      databaseUrl: 'sqlite:./data/ras.db',
+      database: { dialect: 'sqlite', filename: './data/ras.db' },
       sessionTtlMs: 30 * 24 * 3600 * 1000,
       bodyLimit: 64 * 1024,
       corsOrigins: [],

@@ -1,7 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { parseDatabaseUrl } from './store/database.js';
 
 /** Every environment variable Ras reads, with its default and meaning. Nothing else reads process.env. */
 const EnvSchema = Type.Object({
@@ -108,10 +107,25 @@ const EnvSchema = Type.Object({
 
 type Env = Static<typeof EnvSchema>;
 
+/** Where the data lives, read from DATABASE_URL (or `--from` of the import) once. */
+export type DatabaseLocation =
+  { dialect: 'sqlite'; filename: string } | { dialect: 'postgres'; connectionString: string };
+
+/** Reads `sqlite:<path>`, `sqlite::memory:` or `postgres://…`; anything else is a configuration error. */
+export function parseDatabaseUrl(url: string): DatabaseLocation {
+  if (url.startsWith('sqlite:')) {
+    const filename = url.slice('sqlite:'.length);
+    if (filename === '') throw new Error('DATABASE_URL sqlite: needs a path, e.g. sqlite:./data/ras.db');
+    return { dialect: 'sqlite', filename };
+  }
+  if (/^postgres(ql)?:\/\//.test(url)) return { dialect: 'postgres', connectionString: url };
+  throw new Error('DATABASE_URL must start with sqlite: or postgres://');
+}
+
 export interface Config {
   host: string;
   port: number;
-  databaseUrl: string;
+  database: DatabaseLocation;
   databasePoolMax: number;
   sessionTtlMs: number;
   sessionsMax: number;
@@ -154,17 +168,18 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     );
   if (env.REDIS_URL && !/^rediss?:\/\//.test(env.REDIS_URL))
     problems.push('REDIS_URL must start with redis:// or rediss://');
+  let database: DatabaseLocation | undefined;
   try {
-    parseDatabaseUrl(env.DATABASE_URL);
+    database = parseDatabaseUrl(env.DATABASE_URL);
   } catch (error) {
     problems.push((error as Error).message);
   }
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (problems.length > 0 || !database) throw new ConfigError(problems);
 
   return {
     host: env.HOST,
     port: env.PORT,
-    databaseUrl: env.DATABASE_URL,
+    database,
     databasePoolMax: env.DATABASE_POOL_MAX,
     sessionTtlMs: env.TOKEN_TTL * 1000,
     sessionsMax: env.SESSIONS_MAX,

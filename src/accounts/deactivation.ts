@@ -1,10 +1,10 @@
 import type { AccountsContext, ClientInfo } from './context.js';
 import { verifyCredentials } from './credentials.js';
-import type { ActiveSession, Store } from './storage.js';
+import type { ActiveSession } from './storage.js';
 
 /** Deactivates the account and ends every session of it, in one transaction. False for an unknown user. */
-export function deactivateAccount(store: Store, userId: number): Promise<boolean> {
-  return store.transaction(async (tx) => {
+export function deactivateAccount(ctx: Pick<AccountsContext, 'store'>, userId: number): Promise<boolean> {
+  return ctx.store.transaction(async (tx) => {
     if (!(await tx.users.setUserActive(userId, false))) return false;
     await tx.sessions.deleteSessionsOfUser(userId);
     return true;
@@ -16,8 +16,8 @@ export function deactivateAccount(store: Store, userId: number): Promise<boolean
  * the account was being deactivated, a token imported with an inactive account) is deleted here.
  * False for an unknown user.
  */
-export function activateAccount(store: Store, userId: number): Promise<boolean> {
-  return store.transaction(async (tx) => {
+export function activateAccount(ctx: Pick<AccountsContext, 'store'>, userId: number): Promise<boolean> {
+  return ctx.store.transaction(async (tx) => {
     if (!(await tx.users.setUserActive(userId, true))) return false;
     await tx.sessions.deleteSessionsOfUser(userId);
     return true;
@@ -32,5 +32,5 @@ export async function deactivateOwnAccount(
   client: ClientInfo,
 ): Promise<void> {
   const user = await verifyCredentials(ctx, session.email, password, client);
-  await deactivateAccount(ctx.store, user.id);
+  await deactivateAccount(ctx, user.id);
 }

@@ -1,6 +1,8 @@
 /**
  * Every way an accounts operation can be refused, as a stable code. The domain throws `AccountError`;
- * `http/error-mapper.ts` alone turns a code into a status and the seed's exact body.
+ * `http/error-mapper.ts` alone turns a code into a status and the seed's exact body. Refusals of the HTTP
+ * layer (no credentials, another account's id, rate limits) are its own (`http/refusals.ts`), and an
+ * outage is the store's `StoreUnavailableError`.
  */
 export type AccountErrorCode =
   | 'email_invalid'
@@ -8,19 +10,17 @@ export type AccountErrorCode =
   | 'password_refused'
   | 'invalid_credentials'
   | 'account_deactivated'
-  | 'credentials_missing'
   | 'token_invalid'
-  | 'permission_denied'
-  | 'user_not_found'
   | 'session_not_found'
-  | 'throttled'
-  | 'rate_limited'
-  | 'unavailable';
+  | 'throttled';
 
 export interface AccountErrorDetails {
-  /** Shown to the client where the code's message varies (which password rule failed). */
+  /**
+   * Shown to the client where the code's message varies (which password rule failed); for
+   * `invalid_credentials`, why a stored hash was not computed (logged, never shown).
+   */
   reason?: string;
-  /** For `throttled` and `rate_limited`: when to try again. */
+  /** For `throttled`: when to try again. */
   retryAfterSeconds?: number;
   /** The account concerned, for the security log only; never shown to the client. */
   userId?: number;

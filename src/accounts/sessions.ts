@@ -57,7 +57,7 @@ export async function createSession(
 
 /** The live session a token opens, or `undefined` for an unknown, expired or revoked token. */
 export async function validateSessionToken(
-  ctx: AccountsContext,
+  ctx: Pick<AccountsContext, 'store' | 'now'>,
   token: string,
 ): Promise<ActiveSession | undefined> {
   const now = ctx.now();
@@ -70,7 +70,7 @@ export async function validateSessionToken(
 }
 
 /** Ends the session of this token only. False when it was already gone (another logout won the race). */
-export function invalidateSessionToken(ctx: AccountsContext, token: string): Promise<boolean> {
+export function invalidateSessionToken(ctx: Pick<AccountsContext, 'store'>, token: string): Promise<boolean> {
   return ctx.store.sessions.deleteSessionByTokenHash(hashToken(token));
 }
 
@@ -91,13 +91,49 @@ export async function listSessions(
   return { sessions, nextBefore: rows.length > limit ? sessions[sessions.length - 1]!.id : null };
 }
 
+/** Every live session of the account, newest first, page by page (for operators). */
+export async function allSessions(
+  ctx: Pick<AccountsContext, 'store' | 'now'>,
+  userId: number,
+): Promise<SessionRecord[]> {
+  const sessions: SessionRecord[] = [];
+  let before: number | undefined;
+  do {
+    const page = await listSessions(ctx, userId, { limit: SESSION_PAGE.max, before });
+    sessions.push(...page.sessions);
+    before = page.nextBefore ?? undefined;
+  } while (before !== undefined);
+  return sessions;
+}
+
+/** A session as the API and the CLI show it: ISO times, never a token or its hash. */
+export function sessionView(session: SessionRecord) {
+  return {
+    id: session.id,
+    created_at: new Date(session.createdAt).toISOString(),
+    expires_at: new Date(session.expiresAt).toISOString(),
+    last_seen_at: new Date(session.lastSeenAt).toISOString(),
+    user_agent: session.userAgent,
+    ip: session.ip,
+  };
+}
+
+/** Ends the session of this token, as a logout does; `token_invalid` when another logout ended it first. */
+export async function logout(ctx: Pick<AccountsContext, 'store'>, token: string): Promise<void> {
+  if (!(await invalidateSessionToken(ctx, token))) throw new AccountError('token_invalid');
+}
+
 /** Ends one session of the account; `session_not_found` when it is not theirs or does not exist. */
-export async function revokeSession(ctx: AccountsContext, userId: number, sessionId: number): Promise<void> {
+export async function revokeSession(
+  ctx: Pick<AccountsContext, 'store'>,
+  userId: number,
+  sessionId: number,
+): Promise<void> {
   if (!(await ctx.store.sessions.deleteSessionOfUser(userId, sessionId)))
     throw new AccountError('session_not_found');
 }
 
 /** Ends every session of the account, the caller's included. */
-export function revokeAllSessions(ctx: AccountsContext, userId: number): Promise<number> {
+export function revokeAllSessions(ctx: Pick<AccountsContext, 'store'>, userId: number): Promise<number> {
   return ctx.store.sessions.deleteSessionsOfUser(userId);
 }

@@ -81,8 +81,9 @@ export interface SessionPage {
 export interface SessionStore {
   /**
    * Opens the session only if its user is active with the credentials version that was checked, reading the
-   * user row under a share lock (PostgreSQL), so a password change or deactivation that ends the user's
-   * sessions either sees this one or is seen by it. Undefined when the credentials changed.
+   * user row under a row lock (PostgreSQL), so a password change or deactivation that ends the user's
+   * sessions either sees this one or is seen by it, and concurrent logins of one account open one at a time.
+   * Undefined when the credentials changed.
    */
   openSession(session: NewSession, checked: CheckedCredentials): Promise<number | undefined>;
   /** Ends the user's oldest sessions beyond the newest `keep`; returns how many. */

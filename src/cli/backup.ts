@@ -1,5 +1,5 @@
 import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
-import { parseDatabaseUrl } from '../store/database.js';
+import type { DatabaseLocation } from '../config.js';
 import { loadBetterSqlite3 } from '../store/sqlite-module.js';
 
 /**
@@ -7,8 +7,7 @@ import { loadBetterSqlite3 } from '../store/sqlite-module.js';
  * page by page, while the server keeps reading and writing (it restarts on a write until it gets a clean
  * pass). PostgreSQL has its own tools for this (pg_dump, base backups); they are the ones to use there.
  */
-export async function backupSqlite(databaseUrl: string, destination: string): Promise<void> {
-  const location = parseDatabaseUrl(databaseUrl);
+export async function backupSqlite(location: DatabaseLocation, destination: string): Promise<void> {
   if (location.dialect !== 'sqlite' || location.filename === ':memory:') {
     throw new Error('ras backup copies a SQLite file; for PostgreSQL use pg_dump or pg_basebackup');
   }

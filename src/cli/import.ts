@@ -1,8 +1,9 @@
 import { SingleBar } from 'cli-progress';
-import type { Config } from '../config.js';
-import { importFromDjango, type ImportReport } from '../import/django.js';
+import { importFromDjango } from '../import/django.js';
+import { formatReport, type ImportReport } from '../import/report.js';
+import { type Config, parseDatabaseUrl } from '../config.js';
+import { openServices } from '../services.js';
 import { openDatabase } from '../store/database.js';
-import { migrateToLatest } from '../store/migrate.js';
 
 export interface ImportDjangoFlags {
   from: string;
@@ -17,8 +18,8 @@ export interface ImportDjangoFlags {
 
 /** Runs `ras import django` against DATABASE_URL; prints a progress bar on stderr and the report on stdout. */
 export async function runImportDjango(config: Config, flags: ImportDjangoFlags): Promise<ImportReport> {
-  const source = await openDatabase(flags.from);
-  const target = await openDatabase(config.databaseUrl, { poolMax: 2 });
+  const source = await openDatabase(parseDatabaseUrl(flags.from));
+  const target = await openServices(config, { poolMax: 2 });
   const bar = new SingleBar({
     stream: process.stderr,
     format: ' {phase} [{bar}] {percentage}% | {value}/{total} | {rate}/s',
@@ -29,8 +30,7 @@ export async function runImportDjango(config: Config, flags: ImportDjangoFlags):
   let phase: string | undefined;
   let phaseStarted = performance.now();
   try {
-    await migrateToLatest(target.db);
-    const report = await importFromDjango(target, {
+    const report = await importFromDjango(target.database, {
       source,
       table: flags.table,
       emailColumn: flags.emailColumn,
@@ -59,20 +59,4 @@ export async function runImportDjango(config: Config, flags: ImportDjangoFlags):
     await source.close();
     await target.close();
   }
-}
-
-export function formatReport(report: ImportReport): string {
-  const rate = report.users.seen / Math.max(report.seconds, 0.001);
-  const lines = [
-    `${report.dryRun ? 'DRY RUN (nothing was written)' : 'import finished'} in ${report.seconds.toFixed(1)} s (${Math.round(rate).toLocaleString()} users/s)`,
-    `users:    ${report.users.seen} read, ${report.users.imported} imported, ${report.users.alreadyPresent} already in Ras, ${report.users.unusablePassword} with an unusable password (cannot log in until an operator acts)`,
-    `sessions: ${report.sessions.seen} DRF tokens read, ${report.sessions.imported} imported, ${report.sessions.alreadyPresent} already in Ras`,
-    `hashes pending upgrade to argon2id at next login: ${report.pendingUpgrade}`,
-  ];
-  const refused = Object.entries(report.refused);
-  lines.push(refused.length === 0 ? 'refused: none' : 'refused:');
-  for (const [reason, { count, examples }] of refused) {
-    lines.push(`  ${count} × ${reason}: id ${examples.join(', ')}${count > examples.length ? ', …' : ''}`);
-  }
-  return lines.join('\n');
 }

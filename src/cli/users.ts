@@ -1,74 +1,63 @@
-import type { Kysely } from 'kysely';
+import type { AccountsContext } from '../accounts/context.js';
 import { activateAccount, deactivateAccount } from '../accounts/deactivation.js';
-import { normalizeEmail } from '../accounts/email.js';
-import { AccountError } from '../accounts/errors.js';
-import type { Store, UserRecord } from '../accounts/storage.js';
-import type { Tables } from '../store/schema.js';
-import { KyselyStore } from '../store/store.js';
+import { findAccount } from '../accounts/lookup.js';
+import { allSessions, revokeAllSessions, sessionView } from '../accounts/sessions.js';
+import type { UserRecord } from '../accounts/storage.js';
 
 export type UsersCommand = 'show' | 'deactivate' | 'activate' | 'sessions' | 'logout-all';
 
-/** Every live session: at most SESSIONS_MAX from logins, plus any imported token. */
-const ALL = { limit: 1_000_000 };
-const iso = (ms: number) => new Date(ms).toISOString();
+/** No account has the email given on the command line (exit code 1). */
+export class AccountNotFound extends Error {
+  constructor(email: string) {
+    super(`no account with email ${JSON.stringify(email)}`);
+    this.name = 'AccountNotFound';
+  }
+}
 
-/** Runs one `ras users <command> <email>`; throws an AccountError when there is no such account. */
+/** Runs one `ras users <command> <email>` through the accounts domain. */
 export async function runUsersCommand(
   command: UsersCommand,
-  db: Kysely<Tables>,
+  ctx: AccountsContext,
   email: string,
 ): Promise<void> {
-  const store = new KyselyStore(db);
-  const user = await findUser(store, email);
+  const user = await findUser(ctx, email);
   switch (command) {
     case 'show': {
-      const sessions = await store.sessions.listActiveSessionsOfUser(user.id, Date.now(), ALL);
-      const { id, isActive } = user;
+      const sessions = await allSessions(ctx, user.id);
       console.log(
         JSON.stringify({
-          id,
+          id: user.id,
           email: user.email,
-          is_active: isActive,
-          date_joined: iso(user.dateJoined),
+          is_active: user.isActive,
+          date_joined: new Date(user.dateJoined).toISOString(),
           sessions: sessions.length,
         }),
       );
       return;
     }
     case 'deactivate':
-      await deactivateAccount(store, user.id);
+      await deactivateAccount(ctx, user.id);
       console.log(`deactivated ${user.email} (id ${user.id}); every session ended`);
       return;
     case 'activate':
-      await activateAccount(store, user.id);
+      await activateAccount(ctx, user.id);
       console.log(`activated ${user.email} (id ${user.id})`);
       return;
     case 'sessions':
-      for (const s of await store.sessions.listActiveSessionsOfUser(user.id, Date.now(), ALL)) {
-        console.log(
-          JSON.stringify({
-            id: s.id,
-            created_at: iso(s.createdAt),
-            expires_at: iso(s.expiresAt),
-            last_seen_at: iso(s.lastSeenAt),
-            user_agent: s.userAgent,
-            ip: s.ip,
-          }),
-        );
+      for (const session of await allSessions(ctx, user.id)) {
+        console.log(JSON.stringify(sessionView(session)));
       }
       return;
     case 'logout-all': {
-      const ended = await store.sessions.deleteSessionsOfUser(user.id);
+      const ended = await revokeAllSessions(ctx, user.id);
       console.log(`ended ${ended} session(s) of ${user.email}`);
       return;
     }
   }
 }
 
-async function findUser(store: Store, email: string): Promise<UserRecord> {
-  const normalized = normalizeEmail(email);
-  const user = normalized === undefined ? undefined : await store.users.findUserByEmail(normalized);
-  if (!user)
-    throw new AccountError('user_not_found', { reason: `no account with email ${JSON.stringify(email)}` });
+async function findUser(ctx: AccountsContext, email: string): Promise<UserRecord> {
+  const user = await findAccount(ctx, email);
+  if (!user) throw new AccountNotFound(email);
   return user;
 }

@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyContextConfig } from 'fastify';
 import type { AccountsContext } from '../accounts/context.js';
 import { deactivateOwnAccount } from '../accounts/deactivation.js';
 import { changePassword } from '../accounts/password-change.js';
-import { authOf, requireOwnSession } from './auth-guard.js';
+import { authOf } from './auth-guard.js';
 import { clientOf } from './client.js';
 import { type Limits, passwordCheckLimit } from './rate-limits.js';
 import { logRefusal, securityEvent } from './security-log.js';
@@ -17,20 +18,18 @@ import {
   UserIdParams,
 } from './schemas.js';
 
-/** The owner's own account: change the password, deactivate. Both ask for the password again. */
+/** The owner's own account: change the password, deactivate (inside `ownAccountScope`). Both ask for the password again. */
 export const accountRoutes: FastifyPluginAsyncTypebox<{
   ctx: AccountsContext;
   limits: Limits | null;
 }> = async (app, { ctx, limits }) => {
-  const ownSession = requireOwnSession(ctx);
   // A password check costs a hash: limited per address like login, valid token or not (the global limit
   // exempts authenticated requests), so one stolen token cannot fill the hash queue.
-  const config = { ...ownSession.config, ...(limits ? { rateLimit: passwordCheckLimit(limits) } : {}) };
+  const config: FastifyContextConfig = limits ? { rateLimit: passwordCheckLimit(limits) } : {};
 
   app.post(
     '/api/v1/users/:userid/password/',
     {
-      ...ownSession,
       config,
       schema: {
         tags: ['account'],
@@ -54,7 +53,6 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{
   app.post(
     '/api/v1/users/:userid/deactivate/',
     {
-      ...ownSession,
       config,
       schema: {
         tags: ['account'],

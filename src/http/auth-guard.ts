@@ -1,9 +1,10 @@
-import type { FastifyRequest, preParsingHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyRequest, preParsingHookHandler } from 'fastify';
 import type { AccountsContext } from '../accounts/context.js';
-import { AccountError } from '../accounts/errors.js';
 import { validateSessionToken } from '../accounts/sessions.js';
 import type { ActiveSession } from '../accounts/storage.js';
 import { sendAnswer, toHttpAnswer } from './error-mapper.js';
+import { positiveIntegerOf } from './path-ids.js';
+import { HttpRefusal } from './refusals.js';
 import { securityEvent } from './security-log.js';
 
 export interface Authenticated {
@@ -14,12 +15,13 @@ export interface Authenticated {
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** Set by the guard on `/users/{userid}/…` routes once the token is checked. */
+    /** The token check of this request, made once however many hooks ask (the rate limiter, the guard). */
+    authAttempt?: Promise<Authenticated | HttpRefusal>;
+    /** Set by the guard once the token opens the account of the path; read it with `authOf`. */
     auth?: Authenticated;
-    authAttempt?: Promise<Authenticated | AccountError>;
   }
   interface FastifyContextConfig {
-    /** The route is behind `requireOwnSession`. */
+    /** The route is inside `ownAccountScope`. */
     authenticated?: boolean;
   }
 }
@@ -35,35 +37,29 @@ export function readBearerToken(header: string | undefined): string {
   const parts = header?.trim().split(/\s+/) ?? [];
   const scheme = parts[0];
   if (scheme === undefined || !SCHEMES.has(scheme.toLowerCase()))
-    throw new AccountError('credentials_missing');
+    throw new HttpRefusal('credentials_missing');
   const token = parts[1];
-  if (parts.length !== 2 || token === undefined) throw new AccountError('token_invalid');
+  if (parts.length !== 2 || token === undefined) throw new HttpRefusal('token_invalid');
   return token;
-}
-
-/** A path segment of digits as a number ≥ 1 (leading zeros allowed, as Django's `<int:pk>` reads it). */
-export function positiveIntegerOf(segment: string): number | undefined {
-  const value = /^\d+$/.test(segment) ? Number(segment) : 0;
-  return value >= 1 ? value : undefined;
 }
 
 async function authenticate(ctx: AccountsContext, header: string | undefined): Promise<Authenticated> {
   const token = readBearerToken(header);
   const session = await validateSessionToken(ctx, token);
-  if (!session) throw new AccountError('token_invalid');
+  if (!session) throw new HttpRefusal('token_invalid');
   return { session, token };
 }
 
 /**
  * Checks the request's token once, however many hooks ask (the rate limiter exempts authenticated requests,
- * then the guard uses the same answer). A refusal is returned as a value; a database failure rejects.
+ * then the guard uses the same answer). A refusal is returned as a value; a storage failure rejects.
  */
 export function resolveAuth(
   ctx: AccountsContext,
   request: FastifyRequest,
-): Promise<Authenticated | AccountError> {
+): Promise<Authenticated | HttpRefusal> {
   request.authAttempt ??= authenticate(ctx, request.headers.authorization).catch((error: unknown) => {
-    if (error instanceof AccountError) return error;
+    if (error instanceof HttpRefusal) return error;
     throw error;
   });
   return request.authAttempt;
@@ -71,48 +67,47 @@ export function resolveAuth(
 
 /**
  * Why the request may not go on, or nothing when its token opens the account of the path (then `request.auth`
- * is set): the id must be a positive integer (404), a valid token must be presented (401), and it must belong
- * to that id (403). Nothing of another account is ever read: the check compares the session's own user id
- * with the path.
+ * is set): the id must be a positive integer (404), a valid token must be presented (401), and it must belong to that
+ * id (403). Nothing of another account is ever read: the check compares the session's own user id with the path.
  */
-async function ownSessionRefusal(
+async function ownAccountRefusal(
   ctx: AccountsContext,
   request: FastifyRequest,
-): Promise<AccountError | undefined> {
-  const userId = positiveIntegerOf((request.params as { userid?: string }).userid ?? '');
-  if (userId === undefined) return new AccountError('user_not_found');
+): Promise<HttpRefusal | undefined> {
+  const userId = positiveIntegerOf((request.params as { userid?: string }).userid);
+  if (userId === undefined) return new HttpRefusal('path_id_invalid');
   const auth = await resolveAuth(ctx, request);
-  if (auth instanceof AccountError) return auth;
+  if (auth instanceof HttpRefusal) return auth;
   if (auth.session.userId !== userId) {
     securityEvent(request, 'auth.forbidden', { userId: auth.session.userId, requestedId: userId });
-    return new AccountError('permission_denied');
+    return new HttpRefusal('permission_denied');
   }
   request.auth = auth;
   return undefined;
 }
 
 /**
- * Guards every `/users/{userid}/…` route, before the body is parsed. A refusal is answered here rather than
- * thrown: Fastify's error path cost a fifth of a refused request, and refused tokens are all a scanner sends.
- * Spread the result into the route options: it adds the hook and marks the route `authenticated`.
+ * The scope of every `/users/{userid}/…` route: register them inside it (`scope.register(...)`) and each is
+ * guarded by one hook, before its body is parsed. A refusal is answered here rather than thrown: Fastify's
+ * error path cost a fifth of a refused request, and refused tokens are all a scanner sends.
  */
-export function requireOwnSession(ctx: AccountsContext): {
-  preParsing: preParsingHookHandler;
-  config: { authenticated: true };
-} {
+export function ownAccountScope(scope: FastifyInstance, ctx: AccountsContext): void {
+  scope.addHook('onRoute', (route) => {
+    route.config = { ...route.config, authenticated: true };
+  });
   // preParsing, not onRequest: the per-address rate limiter (an onRequest hook) must see refused tokens too.
   // Callback style: not calling `done` after answering is how a hook ends a request (Fastify's hooks guide).
-  const preParsing: preParsingHookHandler = function ownSession(request, reply, _payload, done) {
-    ownSessionRefusal(ctx, request).then(
+  const guard: preParsingHookHandler = function ownAccount(request, reply, _payload, done) {
+    ownAccountRefusal(ctx, request).then(
       (refusal) => (refusal === undefined ? done() : sendAnswer(reply, toHttpAnswer(refusal))),
       (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
     );
   };
-  return { preParsing, config: { authenticated: true } };
+  scope.addHook('preParsing', guard);
 }
 
-/** The authenticated session of a guarded route. */
+/** The authenticated session of a route inside `ownAccountScope`. */
 export function authOf(request: FastifyRequest): Authenticated {
-  if (!request.auth) throw new Error('route is missing the requireOwnSession guard');
+  if (!request.auth) throw new Error('route is outside ownAccountScope');
   return request.auth;
 }

@@ -143,11 +143,11 @@ describeEachStore('under concurrency', (database, env) => {
     const pause = hasher.pauseNextVerification();
     const racing = login(account.email, PASSWORD);
     await pause.reached;
-    expect(await deactivateAccount(app.accounts.store, account.id)).toBe(true);
+    expect(await deactivateAccount(app.accounts, account.id)).toBe(true);
     pause.release();
     expect((await racing).statusCode).toBe(400);
     expect(await sessionCount(account.id)).toBe(0);
-    await activateAccount(app.accounts.store, account.id);
+    await activateAccount(app.accounts, account.id);
     expect(await sessionCount(account.id)).toBe(0);
   });
 
@@ -167,7 +167,7 @@ describeEachStore('under concurrency', (database, env) => {
 
   it('activation brings back no earlier session, not even one written while the account was inactive', async () => {
     const account = await signupAccount(app);
-    await deactivateAccount(app.accounts.store, account.id);
+    await deactivateAccount(app.accounts, account.id);
     // What the Django import writes for an inactive user's DRF token.
     const token = 'imported-drf-token-of-an-inactive-user';
     await raw.db
@@ -182,7 +182,7 @@ describeEachStore('under concurrency', (database, env) => {
         ip: null,
       })
       .execute();
-    await activateAccount(app.accounts.store, account.id);
+    await activateAccount(app.accounts, account.id);
     expect((await me(account, token)).statusCode).toBe(401);
     expect((await me(account, account.token)).statusCode).toBe(401);
     expect(await loginAccount(app, account.email)).toMatch(/^ras_/);

@@ -3,8 +3,8 @@ import type { FastifyError, FastifyReply } from 'fastify';
 import { AccountError, type AccountErrorCode } from '../accounts/errors.js';
 import { StoreUnavailableError } from '../accounts/storage.js';
 import { HashAbandonedError, HasherBusyError } from '../crypto/passwords.js';
-import { isDatabaseUnavailable } from '../store/database.js';
 import { MESSAGES, SEED } from './messages.js';
+import { HttpRefusal, type HttpRefusalCode } from './refusals.js';
 
 /** A status, the body to send and any headers it needs. */
 export interface HttpAnswer {
@@ -23,8 +23,15 @@ export function envelope(status: number, message: string): { status_code: number
 // DRF sends this on every 401 of TokenAuthentication; clients may read it to know which scheme to use.
 const WWW_AUTHENTICATE = { 'www-authenticate': 'Token' };
 
+const INVALID_TOKEN: HttpAnswer = {
+  status: 401,
+  body: { message: SEED.invalidToken },
+  headers: WWW_AUTHENTICATE,
+};
+const SESSION_NOT_FOUND: HttpAnswer = { status: 404, body: envelope(404, MESSAGES.notFound) };
+
 /** 429 with the seconds to wait in Retry-After, as the throttle or the rate limiter computed them. */
-function tooManyRequests(message: string): (error: AccountError) => HttpAnswer {
+function tooManyRequests(message: string): (error: { retryAfterSeconds?: number }) => HttpAnswer {
   return (error) => ({
     status: 429,
     body: envelope(429, message),
@@ -38,18 +45,22 @@ const ACCOUNT_ERRORS: Record<AccountErrorCode, (error: AccountError) => HttpAnsw
   password_refused: (e) => ({ status: 400, body: envelope(400, e.reason ?? MESSAGES.badRequest) }),
   invalid_credentials: () => ({ status: 400, body: envelope(400, SEED.invalidCredentials) }),
   account_deactivated: () => ({ status: 404, body: envelope(404, SEED.deactivated) }),
+  token_invalid: () => INVALID_TOKEN,
+  session_not_found: () => SESSION_NOT_FOUND,
+  throttled: tooManyRequests(MESSAGES.throttled),
+};
+
+const HTTP_REFUSALS: Record<HttpRefusalCode, (refusal: HttpRefusal) => HttpAnswer> = {
   credentials_missing: () => ({
     status: 401,
     body: { detail: SEED.credentialsMissing },
     headers: WWW_AUTHENTICATE,
   }),
-  token_invalid: () => ({ status: 401, body: { message: SEED.invalidToken }, headers: WWW_AUTHENTICATE }),
+  token_invalid: () => INVALID_TOKEN,
   permission_denied: () => ({ status: 403, body: { detail: SEED.permissionDenied } }),
-  user_not_found: () => ({ status: 404, body: { detail: SEED.notFoundDetail } }),
-  session_not_found: () => ({ status: 404, body: envelope(404, MESSAGES.notFound) }),
-  throttled: tooManyRequests(MESSAGES.throttled),
+  path_id_invalid: () => ({ status: 404, body: { detail: SEED.notFoundDetail } }),
+  session_id_invalid: () => SESSION_NOT_FOUND,
   rate_limited: tooManyRequests(MESSAGES.rateLimited),
-  unavailable: () => ({ status: 503, body: envelope(503, MESSAGES.unavailable) }),
 };
 
 const OUTAGE: HttpAnswer = { status: 503, body: envelope(503, MESSAGES.unavailable), log: true };
@@ -72,8 +83,9 @@ const FASTIFY_ERRORS: Record<string, HttpAnswer> = {
  * answer. A 5xx body says nothing internal (no message, stack, SQL or path).
  */
 export function toHttpAnswer(error: unknown): HttpAnswer {
+  if (error instanceof HttpRefusal) return HTTP_REFUSALS[error.code](error);
   if (error instanceof AccountError) return ACCOUNT_ERRORS[error.code](error);
-  if (error instanceof StoreUnavailableError || isDatabaseUnavailable(error)) return OUTAGE;
+  if (error instanceof StoreUnavailableError) return OUTAGE;
   // A full hash queue is load, not a fault: refused at once, retried in a second.
   if (error instanceof HasherBusyError) return BUSY;
   // Nobody is left to read this answer.

@@ -3,9 +3,10 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { AccountsContext } from '../accounts/context.js';
 import { addressKeyOf } from '../accounts/client-address.js';
-import { AccountError } from '../accounts/errors.js';
+
 import type { Config } from '../config.js';
 import { resolveAuth } from './auth-guard.js';
+import { HttpRefusal } from './refusals.js';
 import { securityEvent } from './security-log.js';
 
 export type Limits = NonNullable<Config['rateLimit']>;
@@ -43,11 +44,11 @@ export async function registerRateLimits(
     keyGenerator: (request) => addressKeyOf(request.ip),
     allowList: async (request) => {
       if (!request.routeOptions.config.authenticated) return false;
-      return !((await resolveAuth(ctx, request)) instanceof AccountError);
+      return !((await resolveAuth(ctx, request)) instanceof HttpRefusal);
     },
     onExceeded: (request) => securityEvent(request, 'rate_limit', { path: request.routeOptions.url }),
     errorResponseBuilder: (_request, context) =>
-      new AccountError('rate_limited', { retryAfterSeconds: Math.max(1, Math.ceil(context.ttl / 1000)) }),
+      new HttpRefusal('rate_limited', { retryAfterSeconds: Math.max(1, Math.ceil(context.ttl / 1000)) }),
   });
 }
 

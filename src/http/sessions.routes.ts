@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { AccountsContext } from '../accounts/context.js';
-import { AccountError } from '../accounts/errors.js';
-import { listSessions, revokeAllSessions, revokeSession } from '../accounts/sessions.js';
-import type { SessionRecord } from '../accounts/storage.js';
-import { authOf, positiveIntegerOf, requireOwnSession } from './auth-guard.js';
+import { listSessions, revokeAllSessions, revokeSession, sessionView } from '../accounts/sessions.js';
+import { authOf } from './auth-guard.js';
+import { rowIdOf } from './path-ids.js';
+import { HttpRefusal } from './refusals.js';
 import { MESSAGES } from './messages.js';
 import { securityEvent } from './security-log.js';
 import {
@@ -12,7 +12,6 @@ import {
   Detail,
   envelopeOf,
   Envelope,
-  MAX_ROW_ID,
   SessionParams,
   SessionsQuery,
   SessionsResponse,
@@ -20,14 +19,11 @@ import {
   UserIdParams,
 } from './schemas.js';
 
-/** The account's own sessions: list them, end one, end all (ASVS 7.5.2). */
+/** The account's own sessions: list them, end one, end all (ASVS 7.5.2); inside `ownAccountScope`. */
 export const sessionsRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext }> = async (app, { ctx }) => {
-  const ownSession = requireOwnSession(ctx);
-
   app.get(
     '/api/v1/users/:userid/sessions/',
     {
-      ...ownSession,
       schema: {
         tags: ['sessions'],
         summary: "The account's live sessions, newest first",
@@ -43,7 +39,7 @@ export const sessionsRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext }>
       return {
         status_code: 200,
         message: MESSAGES.sessions,
-        result: page.sessions.map((s) => toSessionView(s, session.sessionId)),
+        result: page.sessions.map((s) => ({ ...sessionView(s), current: s.id === session.sessionId })),
         next_before: page.nextBefore,
       };
     },
@@ -52,7 +48,6 @@ export const sessionsRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext }>
   app.delete(
     '/api/v1/users/:userid/sessions/:sessionid/',
     {
-      ...ownSession,
       schema: {
         tags: ['sessions'],
         summary: 'End one session of the account',
@@ -70,8 +65,8 @@ export const sessionsRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext }>
     },
     async (request) => {
       const { session } = authOf(request);
-      const sessionId = positiveIntegerOf(request.params.sessionid);
-      if (sessionId === undefined || sessionId > MAX_ROW_ID) throw new AccountError('session_not_found');
+      const sessionId = rowIdOf(request.params.sessionid);
+      if (sessionId === undefined) throw new HttpRefusal('session_id_invalid');
       await revokeSession(ctx, session.userId, sessionId);
       securityEvent(request, 'session.revoke', { sessionId });
       return { status_code: 200, message: MESSAGES.sessionRevoked };
@@ -81,7 +76,6 @@ export const sessionsRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext }>
   app.post(
     '/api/v1/users/:userid/logout/all/',
     {
-      ...ownSession,
       schema: {
         tags: ['sessions'],
         summary: 'End every session of the account, the current one included',
@@ -98,15 +92,3 @@ export const sessionsRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext }>
     },
   );
 };
-
-function toSessionView(s: SessionRecord, currentSessionId: number) {
-  return {
-    id: s.id,
-    created_at: new Date(s.createdAt).toISOString(),
-    expires_at: new Date(s.expiresAt).toISOString(),
-    last_seen_at: new Date(s.lastSeenAt).toISOString(),
-    user_agent: s.userAgent,
-    ip: s.ip,
-    current: s.id === currentSessionId,
-  };
-}

@@ -1,10 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AccountsContext } from '../accounts/context.js';
-import { AccountError } from '../accounts/errors.js';
 import { login } from '../accounts/login.js';
-import { invalidateSessionToken } from '../accounts/sessions.js';
+import { logout } from '../accounts/sessions.js';
 import { signup } from '../accounts/signup.js';
-import { authOf, requireOwnSession } from './auth-guard.js';
+import { authOf } from './auth-guard.js';
 import { clientOf } from './client.js';
 import { type Limits, passwordCheckLimit } from './rate-limits.js';
 import { logRefusal, securityEvent } from './security-log.js';
@@ -20,13 +19,11 @@ import {
   UserResponse,
 } from './schemas.js';
 
-/** The seed's four routes: signup, login, retrieve the logged-in user, logout. */
-export const usersRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext; limits: Limits | null }> = async (
-  app,
-  { ctx, limits },
-) => {
-  const ownSession = requireOwnSession(ctx);
-
+/** The seed's two public routes: signup and login. */
+export const signupLoginRoutes: FastifyPluginAsyncTypebox<{
+  ctx: AccountsContext;
+  limits: Limits | null;
+}> = async (app, { ctx, limits }) => {
   app.post(
     '/api/v1/users/signup/',
     {
@@ -77,11 +74,13 @@ export const usersRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext; limi
       return { status_code: 200, message: SEED.loggedIn, result: { ...user, auth_token: token } };
     },
   );
+};
 
+/** The seed's two routes of the logged-in user: retrieve it, log out (inside `ownAccountScope`). */
+export const userRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext }> = async (app, { ctx }) => {
   app.get(
     '/api/v1/users/:userid/',
     {
-      ...ownSession,
       schema: {
         tags: ['users'],
         summary: 'The logged-in user',
@@ -99,7 +98,6 @@ export const usersRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext; limi
   app.post(
     '/api/v1/users/:userid/logout/',
     {
-      ...ownSession,
       schema: {
         tags: ['users'],
         summary: 'End the session of the presented token (only that one)',
@@ -111,7 +109,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext; limi
     async (request) => {
       const { session, token } = authOf(request);
       // Ten concurrent logouts pass the guard together; only the one whose delete took the row answers 200.
-      if (!(await invalidateSessionToken(ctx, token))) throw new AccountError('token_invalid');
+      await logout(ctx, token);
       securityEvent(request, 'logout', { sessionId: session.sessionId });
       return { status_code: 200, message: SEED.loggedOut };
     },

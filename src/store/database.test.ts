@@ -31,7 +31,7 @@ describe('data at rest is private, whatever the umask', () => {
       expect(modeOf(path), path).toBe(0o600);
     }
     const copy = join(folder, 'backup.db');
-    await backupSqlite(`sqlite:${file}`, copy);
+    await backupSqlite({ dialect: 'sqlite', filename: file }, copy);
     expect(modeOf(copy)).toBe(0o600);
     await database.close();
   });

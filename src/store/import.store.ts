@@ -91,3 +91,27 @@ export class ImportStore {
     await sql`update sqlite_sequence set seq = max(seq, ${maxId}) where name = 'users'`.execute(this.db);
   }
 }
+
+/** Runs one batch's writes with the import store of its transaction. */
+export type BatchRunner = (work: (store: ImportStore) => Promise<void>) => Promise<void>;
+
+/**
+ * Runs an import: each batch in its own transaction, committed as it ends; or, for a dry run, every batch in
+ * one transaction that is rolled back at the end (exact counts, conflicts included, nothing kept).
+ */
+export async function runImport(
+  db: Kysely<Tables>,
+  dryRun: boolean,
+  importAll: (inBatch: BatchRunner) => Promise<void>,
+): Promise<void> {
+  if (!dryRun) {
+    await importAll((work) => db.transaction().execute((trx) => work(new ImportStore(trx))));
+    return;
+  }
+  const trx = await db.startTransaction().execute();
+  try {
+    await importAll((work) => work(new ImportStore(trx)));
+  } finally {
+    await trx.rollback().execute();
+  }
+}

@@ -21,8 +21,10 @@ export class KyselySessionStore implements SessionStore {
 
   async openSession(session: NewSession, checked: CheckedCredentials): Promise<number | undefined> {
     // INSERT … SELECT from the user row: no row (inactive, or another credentials version), no session. The
-    // share lock makes a concurrent password change or deactivation (which updates that row, then deletes the
-    // user's sessions) wait for this insert to commit, so its delete sees it; SQLite's writes are serial.
+    // row lock makes a concurrent password change or deactivation (which updates that row, then deletes the
+    // user's sessions) wait for this transaction to commit, so its delete sees the session; and it orders the
+    // account's concurrent logins, so each one's trim to SESSIONS_MAX sees the others. SQLite's writes are
+    // serial already.
     const user = this.db
       .selectFrom('users')
       .select((eb) => [
@@ -37,7 +39,7 @@ export class KyselySessionStore implements SessionStore {
       .where('id', '=', checked.userId)
       .where('is_active', '=', 1)
       .where('credentials_version', '=', checked.credentialsVersion)
-      .$if(this.#postgres, (query) => query.forShare());
+      .$if(this.#postgres, (query) => query.forNoKeyUpdate());
     const row = await this.db
       .insertInto('sessions')
       .columns(['user_id', 'token_hash', 'created_at', 'expires_at', 'last_seen_at', 'user_agent', 'ip'])

@@ -108,6 +108,61 @@ describeEachDatabase('SqlThrottleStore', (database) => {
     return { store: new SqlThrottleStore(db.db), close: () => db.close() };
   });
 
+  it('admits exactly five of 30 simultaneous attempts from two instances (each its own pool and queue)', async () => {
+    // SQLite: a second connection in this one process would wait on the first's lock with the event loop
+    // blocked; several processes share a SQLite file through its lock (kill9 and scale tests).
+    if (database.name !== 'postgres') return;
+    const second = await openDatabase(database.url());
+    try {
+      const stores = [new SqlThrottleStore(db.db), new SqlThrottleStore(second.db)];
+      const e = `${randomUUID()}@example.com`;
+      const t = Date.now();
+      const outcomes = await Promise.all(
+        Array.from({ length: 30 }, (_, i) => stores[i % 2]!.reserveAttempt(attempt(e, '192.0.2.1', t))),
+      );
+      expect(outcomes.filter((o) => o === 0)).toHaveLength(5);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('holds both rows from read to write: another instance waits, then counts on top (forced interleaving)', async () => {
+    if (database.name !== 'postgres') return; // SQLite: BEGIN IMMEDIATE, one writer at a time by construction
+    const second = await openDatabase(database.url());
+    let release!: () => void;
+    let paused!: () => void;
+    const reachedPause = new Promise<void>((resolve) => (paused = resolve));
+    const held = new Promise<void>((resolve) => (release = resolve));
+    try {
+      const first = new SqlThrottleStore(db.db, async () => {
+        paused();
+        await held;
+      });
+      const other = new SqlThrottleStore(second.db);
+      const e = `${randomUUID()}@example.com`;
+      const t = Date.now();
+      for (let i = 0; i < 3; i++) await other.reserveAttempt(attempt(e, '192.0.2.1', t));
+      const fourth = first.reserveAttempt(attempt(e, '192.0.2.1', t));
+      await reachedPause;
+      let fifthDone = false;
+      const fifth = other.reserveAttempt(attempt(e, '192.0.2.1', t)).then((r) => {
+        fifthDone = true;
+        return r;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(fifthDone).toBe(false);
+      release();
+      expect(await fourth).toBe(0);
+      expect(await fifth).toBe(0);
+      expect(await other.reserveAttempt(attempt(e, '192.0.2.1', t))).toBe(t + 1000);
+      const key = `address:${e} 192.0.2.1`;
+      expect((await other.readCounters([key])).get(key)?.failures).toBe(5);
+    } finally {
+      release();
+      await second.close();
+    }
+  });
+
   it('leaves the connection at synchronous = FULL after a counter write (only counters skip the fsync)', async () => {
     if (database.name !== 'sqlite') return;
     const store = new SqlThrottleStore(db.db);
@@ -138,6 +193,21 @@ describe.runIf(redisUrl)('RedisThrottleStore', () => {
   throttleStoreSuite(async () => {
     const redis = await openRedis(redisUrl!);
     return { store: new RedisThrottleStore(redis, 30 * DAY), close: async () => void (await redis.quit()) };
+  });
+
+  it('admits exactly five of 30 simultaneous attempts from two instances (each its own connection)', async () => {
+    const clients = [await openRedis(redisUrl!), await openRedis(redisUrl!)];
+    try {
+      const stores = clients.map((redis) => new RedisThrottleStore(redis, 30 * DAY));
+      const e = `${randomUUID()}@example.com`;
+      const t = Date.now();
+      const outcomes = await Promise.all(
+        Array.from({ length: 30 }, (_, i) => stores[i % 2]!.reserveAttempt(attempt(e, '192.0.2.1', t))),
+      );
+      expect(outcomes.filter((o) => o === 0)).toHaveLength(5);
+    } finally {
+      for (const redis of clients) await redis.quit();
+    }
   });
 });
 if (!redisUrl) describe.skip('RedisThrottleStore [Redis NOT REACHABLE, SKIPPED]', () => undefined);

@@ -4,6 +4,7 @@ import { reserve } from '../accounts/throttle.js';
 import type { LoginThrottleTable, Tables } from './schema.js';
 
 const DAY = 24 * 60 * 60 * 1000;
+const PRUNE_INTERVAL_MS = 10 * 60 * 1000;
 
 function toCounter(row: Selectable<LoginThrottleTable>): FailureCounter {
   return {
@@ -27,12 +28,38 @@ function toCounter(row: Selectable<LoginThrottleTable>): FailureCounter {
  */
 export class SqlThrottleStore implements ThrottleStore {
   readonly #postgres: boolean;
+  /** The last attempt queued per account key (see reserveAttempt). */
+  readonly #turns = new Map<string, Promise<void>>();
 
-  constructor(private readonly db: Kysely<Tables>) {
+  constructor(
+    private readonly db: Kysely<Tables>,
+    /** Test hook: runs between reading the counters and writing them, with the rows locked. */
+    private readonly betweenReadAndWrite?: () => Promise<void>,
+  ) {
     this.#postgres = db.getExecutor().adapter instanceof PostgresAdapter;
   }
 
+  /**
+   * Attempts on one account wait their turn here, in this process, before taking a connection: a flood of
+   * simultaneous guesses on one account would otherwise hold every pooled connection waiting on the same row
+   * lock, and other requests would time out waiting for a connection (503). The row lock still orders
+   * attempts across processes.
+   */
   reserveAttempt(attempt: AttemptReservation): Promise<number> {
+    const key = attempt.account.key;
+    const turn = (this.#turns.get(key) ?? Promise.resolve()).then(() => this.#reserve(attempt));
+    const settled = turn.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#turns.set(key, settled);
+    void settled.then(() => {
+      if (this.#turns.get(key) === settled) this.#turns.delete(key);
+    });
+    return turn;
+  }
+
+  #reserve(attempt: AttemptReservation): Promise<number> {
     const keys = [attempt.account.key, attempt.address.key].sort();
     return this.#writeLazily(async (tx) => {
       if (this.#postgres) {
@@ -55,6 +82,7 @@ export class SqlThrottleStore implements ThrottleStore {
         account: counters.get(attempt.account.key),
       });
       if (!outcome.admitted) return outcome.blockedUntil;
+      await this.betweenReadAndWrite?.();
       for (const [key, counter] of [
         [attempt.account.key, outcome.account],
         [attempt.address.key, outcome.address],
@@ -113,6 +141,18 @@ export class SqlThrottleStore implements ThrottleStore {
   async readCounters(keys: string[]): Promise<Map<string, FailureCounter>> {
     const rows = await this.db.selectFrom('login_throttle').selectAll().where('key', 'in', keys).execute();
     return new Map(rows.map((row) => [row.key, toCounter(row)]));
+  }
+
+  /**
+   * Prunes every PRUNE_INTERVAL_MS (the timer does not keep the process alive); failures go to `onError`.
+   * Returns the function that stops it.
+   */
+  startPruning(now: () => number, rememberSuccessMs: number, onError: (error: unknown) => void): () => void {
+    const timer = setInterval(() => {
+      this.prune(now(), rememberSuccessMs).catch(onError);
+    }, PRUNE_INTERVAL_MS);
+    timer.unref();
+    return () => clearInterval(timer);
   }
 
   /** Deletes counters that no longer matter: no recent failure, no block, no success worth remembering. */
