@@ -14,6 +14,8 @@ import type { AccountsContext } from './accounts/context.js';
 import type { Config } from './config.js';
 import type { PasswordHasher } from './crypto/passwords.js';
 import { accountRoutes } from './http/account.routes.js';
+import { lifecycleRoutes } from './http/lifecycle.routes.js';
+import { recoveryRoutes } from './http/recovery.routes.js';
 import { answerClientError } from './http/client-errors.js';
 import { envelope, sendAnswer, toHttpAnswer } from './http/error-mapper.js';
 import { MESSAGES } from './http/messages.js';
@@ -53,7 +55,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const services = await openServices(config, {
     now: options.now,
     passwords: options.passwords,
-    onHousekeepingError: (error) => app.log.warn({ err: error }, 'pruning login throttle counters failed'),
+    background: app.log,
   });
   const { ctx, database, redis } = services;
   // Node's default is 60 s; a client gets as long for its headers as Fastify gives it for the connection.
@@ -77,11 +79,13 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   registerAnswers(app);
   const notAllowed = methodNotAllowed(app, { corsEnabled: config.corsOrigins.length > 0 });
   await app.register(signupLoginRoutes, { ctx, limits: config.rateLimit });
+  await app.register(recoveryRoutes, { ctx, limits: config.rateLimit });
   await app.register(async (scope) => {
     ownAccountScope(scope, ctx);
     await scope.register(userRoutes, { ctx });
     await scope.register(sessionsRoutes, { ctx });
     await scope.register(accountRoutes, { ctx, limits: config.rateLimit });
+    await scope.register(lifecycleRoutes, { ctx, limits: config.rateLimit });
   });
   await app.register(opsRoutes, { checks: services.checks });
   notAllowed.register();

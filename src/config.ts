@@ -98,6 +98,44 @@ const EnvSchema = Type.Object({
     pattern: '^(auto|[1-9][0-9]*)$',
     description: 'Processes serving the one port (node:cluster); auto = one per CPU',
   }),
+  SMTP_URL: Type.String({
+    default: '',
+    description:
+      'smtp://user:pass@host:587 (STARTTLS when offered), smtps:// (implicit TLS), or log: (mails to the log, development only); empty: no mail',
+  }),
+  MAIL_FROM: Type.String({
+    default: 'Ras <no-reply@localhost>',
+    minLength: 3,
+    description: 'Sender of every mail',
+  }),
+  APP_NAME: Type.String({ default: 'Ras', minLength: 1, description: 'Product name in mails' }),
+  MAIL_TEMPLATES_DIR: Type.String({
+    default: '',
+    description:
+      'Folder of <kind>.subject.txt / <kind>.txt / <kind>.html files overriding the built-in mails',
+  }),
+  RESET_URL: Type.String({
+    default: '',
+    description: 'Password reset link, with {token}: https://app.example.com/reset-password?token={token}',
+  }),
+  VERIFY_URL: Type.String({
+    default: '',
+    description: 'Email verification link, with {token}: https://app.example.com/verify-email?token={token}',
+  }),
+  RESET_TOKEN_TTL: Type.Integer({
+    default: 3600,
+    minimum: 60,
+    description: 'Reset link lifetime, in seconds',
+  }),
+  VERIFY_TOKEN_TTL: Type.Integer({
+    default: 86400,
+    minimum: 60,
+    description: 'Verification (and email change) link lifetime, in seconds',
+  }),
+  REQUIRE_VERIFIED_EMAIL: Type.Union([Type.Literal('on'), Type.Literal('off')], {
+    default: 'off',
+    description: 'on: a correct login of an unverified account is 403 and opens no session',
+  }),
   TRUST_PROXY: Type.String({
     default: '',
     description:
@@ -140,6 +178,27 @@ export interface Config {
   metrics: { host: string; port: number } | null;
   workers: number;
   accessLog: boolean;
+  /** Null without SMTP_URL: no mail is sent, and the reset route answers 503. */
+  mail: MailConfig | null;
+  /** The links of account tokens (RESET_URL, VERIFY_URL) and their lifetimes; the CLI prints reset links too. */
+  links: LinkConfig;
+  requireVerifiedEmail: boolean;
+}
+
+export interface MailConfig {
+  /** A nodemailer SMTP URL, or `log:`. */
+  smtpUrl: string;
+  from: string;
+  appName: string;
+  templatesDir: string | null;
+}
+
+export interface LinkConfig {
+  /** With `{token}` in it; null when not configured (then only SMTP_URL=log: supplies a development one). */
+  resetUrl: string | null;
+  verifyUrl: string | null;
+  resetTokenTtlMs: number;
+  verifyTokenTtlMs: number;
 }
 
 export class ConfigError extends Error {
@@ -174,6 +233,8 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
   } catch (error) {
     problems.push((error as Error).message);
   }
+  const mail = parseMail(env, problems);
+  const links = parseLinks(env, problems);
   if (problems.length > 0 || !database) throw new ConfigError(problems);
 
   return {
@@ -201,6 +262,43 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     metrics: env.METRICS_PORT > 0 ? { host: env.METRICS_HOST, port: env.METRICS_PORT } : null,
     accessLog: env.ACCESS_LOG === 'on',
     workers: env.WORKERS === 'auto' ? availableParallelism() : Number(env.WORKERS),
+    mail,
+    links,
+    requireVerifiedEmail: env.REQUIRE_VERIFIED_EMAIL === 'on',
+  };
+}
+
+function parseMail(env: Env, problems: string[]): MailConfig | null {
+  if (env.SMTP_URL === '') return null;
+  if (!/^(smtps?:\/\/\S+|log:)$/.test(env.SMTP_URL))
+    problems.push('SMTP_URL must be smtp://…, smtps://… or log:');
+  return {
+    smtpUrl: env.SMTP_URL,
+    from: env.MAIL_FROM,
+    appName: env.APP_NAME,
+    templatesDir: env.MAIL_TEMPLATES_DIR || null,
+  };
+}
+
+/** With mail configured both links are required (SMTP_URL=log: has development defaults). */
+function parseLinks(env: Env, problems: string[]): LinkConfig {
+  const development = env.SMTP_URL === 'log:';
+  const link = (name: 'RESET_URL' | 'VERIFY_URL', path: string): string | null => {
+    const value = env[name] || (development ? `http://localhost/${path}?token={token}` : '');
+    if (value === '') {
+      if (env.SMTP_URL !== '')
+        problems.push(`${name} is required with SMTP_URL (a http(s) URL containing {token})`);
+      return null;
+    }
+    if (!/^https?:\/\/\S+$/.test(value) || !value.includes('{token}'))
+      problems.push(`${name}=${JSON.stringify(value)}: must be a http(s) URL containing {token}`);
+    return value;
+  };
+  return {
+    resetUrl: link('RESET_URL', 'reset-password'),
+    verifyUrl: link('VERIFY_URL', 'verify-email'),
+    resetTokenTtlMs: env.RESET_TOKEN_TTL * 1000,
+    verifyTokenTtlMs: env.VERIFY_TOKEN_TTL * 1000,
   };
 }
 

@@ -1,7 +1,11 @@
 import type { Redis } from 'ioredis';
 import type { AccountsContext } from './accounts/context.js';
 import { KNOWN_ADDRESS_MS, LoginThrottle } from './accounts/throttle.js';
-import type { Config } from './config.js';
+import type { Mailer } from './accounts/mail.js';
+import type { Config, LinkConfig, MailConfig } from './config.js';
+import { MailDeliverer } from './mail/deliverer.js';
+import { loadTemplates } from './mail/templates.js';
+import { openTransport } from './mail/transport.js';
 import { PasswordHasher } from './crypto/passwords.js';
 import { type Database, openDatabase } from './store/database.js';
 import { migrateToLatest } from './store/migrate.js';
@@ -10,12 +14,20 @@ import { RedisThrottleStore } from './store/redis-throttle.store.js';
 import { KyselyStore } from './store/store.js';
 import { SqlThrottleStore } from './store/throttle.store.js';
 
+export interface ServiceLog {
+  info(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+  error(fields: Record<string, unknown>, message: string): void;
+}
+
 /** Everything an entry point (server, cluster primary, CLI, import) works with, opened in one place. */
 export interface Services {
   ctx: AccountsContext;
   database: Database;
   /** The Redis connection with REDIS_URL (the per-address rate limits share it), else null. */
   redis: Redis | null;
+  /** The outbox deliverer of a server with mail configured (its counters feed the metrics). */
+  deliverer?: MailDeliverer;
   /** Each resolves when its dependency (the database with its schema, Redis) answers. */
   checks: (() => Promise<void>)[];
   close(): Promise<void>;
@@ -26,8 +38,11 @@ export interface ServiceOptions {
   now?: () => number;
   /** The hasher, for tests that pause it; defaults to one built from config. */
   passwords?: PasswordHasher;
-  /** Start housekeeping (pruning old throttle counters), reporting failures here. Servers do; the CLI does not. */
-  onHousekeepingError?: (error: unknown) => void;
+  /**
+   * Run the background work of a server (mail delivery, pruning old throttle counters), logging here. The CLI
+   * does not: mails it queues are delivered by the servers.
+   */
+  background?: ServiceLog;
   /** PostgreSQL connections, when this entry point needs fewer than DATABASE_POOL_MAX. */
   poolMax?: number;
 }
@@ -51,6 +66,16 @@ export async function openServices(config: Config, options: ServiceOptions = {})
   const now = options.now ?? Date.now;
   const sqlThrottle = new SqlThrottleStore(database.db);
   const store = new KyselyStore(database.db);
+  const background = options.background;
+  let deliverer: MailDeliverer | undefined;
+  if (config.mail && background) {
+    deliverer = new MailDeliverer(
+      store.outbox,
+      await openTransport(config.mail, background),
+      now,
+      background,
+    );
+  }
   const ctx: AccountsContext = {
     store,
     passwords: options.passwords ?? new PasswordHasher(config.argon2Concurrency, config.argon2QueueMax),
@@ -58,12 +83,18 @@ export async function openServices(config: Config, options: ServiceOptions = {})
     now,
     sessionTtlMs: config.sessionTtlMs,
     sessionsMax: config.sessionsMax,
+    mail: config.mail ? mailer(config.mail, config.links, () => deliverer?.wake()) : null,
+    requireVerifiedEmail: config.requireVerifiedEmail,
   };
+  if (config.mail?.smtpUrl === 'log:' && background)
+    background.warn({}, 'SMTP_URL=log: mails are written to this log, never sent: for development only');
+  deliverer?.start();
   // Redis expires its counters by itself; the database's are pruned.
-  const onHousekeepingError = options.onHousekeepingError;
   const stopPruning =
-    onHousekeepingError && !redis
-      ? sqlThrottle.startPruning(now, KNOWN_ADDRESS_MS, onHousekeepingError)
+    background && !redis
+      ? sqlThrottle.startPruning(now, KNOWN_ADDRESS_MS, (error) =>
+          background.warn({ err: error }, 'pruning login throttle counters failed'),
+        )
       : undefined;
   const openRedisClient = redis;
   return {
@@ -74,10 +105,39 @@ export async function openServices(config: Config, options: ServiceOptions = {})
       () => store.ping(),
       ...(openRedisClient ? [async () => void (await openRedisClient.ping())] : []),
     ],
+    deliverer,
     async close() {
       stopPruning?.();
+      await deliverer?.stop();
       await openRedisClient?.quit().catch(() => openRedisClient.disconnect());
       await database.close();
     },
   };
+}
+
+/** The domain's view of mail: templates with the product name, links with their token, and a wake-up. */
+function mailer(config: MailConfig, links: LinkConfig, wake: () => void): Mailer {
+  const compose = loadTemplates(config.templatesDir);
+  const withToken = (url: string | null, token: string) =>
+    (url ?? '{token}').replace('{token}', encodeURIComponent(token));
+  return {
+    compose: (kind, email, link) =>
+      compose(kind, {
+        app: config.appName,
+        email,
+        link: link?.url,
+        hours: link ? hoursOf(link.ttlMs) : undefined,
+      }),
+    resetLink: (token) => withToken(links.resetUrl, token),
+    verifyLink: (token) => withToken(links.verifyUrl, token),
+    resetTokenTtlMs: links.resetTokenTtlMs,
+    verifyTokenTtlMs: links.verifyTokenTtlMs,
+    wake,
+  };
+}
+
+function hoursOf(ms: number): string {
+  const minutes = Math.round(ms / 60_000);
+  if (minutes < 120) return `${minutes} minutes`;
+  return `${Math.round(minutes / 60)} hours`;
 }

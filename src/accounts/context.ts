@@ -1,4 +1,5 @@
 import type { PasswordHasher } from '../crypto/passwords.js';
+import type { Mailer } from './mail.js';
 import type { Store } from './storage.js';
 import type { LoginThrottle } from './throttle.js';
 
@@ -12,6 +13,10 @@ export interface AccountsContext {
   sessionTtlMs: number;
   /** Live sessions an account may hold; a login beyond ends the oldest. */
   sessionsMax: number;
+  /** Null without SMTP_URL: nothing is mailed, and what needs a mail is refused. */
+  mail: Mailer | null;
+  /** REQUIRE_VERIFIED_EMAIL: a correct login of an unverified account opens no session. */
+  requireVerifiedEmail: boolean;
 }
 
 /** Who is asking: recorded on the session a login opens, shown back in the session list. */

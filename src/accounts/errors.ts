@@ -12,7 +12,11 @@ export type AccountErrorCode =
   | 'account_deactivated'
   | 'token_invalid'
   | 'session_not_found'
-  | 'throttled';
+  | 'throttled'
+  | 'email_malformed'
+  | 'link_invalid'
+  | 'email_unverified'
+  | 'mail_not_configured';
 
 export interface AccountErrorDetails {
   /**

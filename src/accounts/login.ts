@@ -19,6 +19,8 @@ export interface LoginInput {
 export async function login(ctx: AccountsContext, input: LoginInput, client: ClientInfo): Promise<SignedIn> {
   const user = await verifyCredentials(ctx, normalizeEmail(input.email), input.password, client);
   if (!user.isActive) throw new AccountError('account_deactivated', { userId: user.id });
+  if (ctx.requireVerifiedEmail && !user.emailVerified)
+    throw new AccountError('email_unverified', { userId: user.id });
   // verifyCredentials returned an account, so the password was a string.
   await upgradeHashIfNeeded(ctx, user, input.password as string, client);
   const checked = { userId: user.id, credentialsVersion: user.credentialsVersion };

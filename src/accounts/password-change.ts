@@ -3,6 +3,7 @@ import { verifyCredentials } from './credentials.js';
 import { AccountError } from './errors.js';
 import { acceptNewPassword } from './password-policy.js';
 import { createSession } from './sessions.js';
+import { queueMail } from './account-tokens.js';
 import type { ActiveSession } from './storage.js';
 
 export interface PasswordChangeInput {
@@ -31,7 +32,7 @@ export async function changePassword(
       throw new AccountError('token_invalid');
     const checked = { userId: user.id, credentialsVersion: user.credentialsVersion };
     // The user row first, then its sessions: a login holding that row (sessions.store.ts) commits before.
-    const credentialsVersion = await tx.users.changePasswordHash(checked, passwordHash);
+    const credentialsVersion = await tx.users.changePasswordHash(checked, passwordHash, ctx.now());
     if (credentialsVersion === undefined) throw new AccountError('invalid_credentials', { userId: user.id });
     await tx.sessions.deleteSessionsOfUser(user.id);
     const { token } = await createSession(

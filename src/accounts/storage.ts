@@ -14,6 +14,8 @@ export interface UserRecord {
   dateJoined: number;
   /** Raised by every password change and (de)activation: sessions open only for the version checked. */
   credentialsVersion: number;
+  emailVerified: boolean;
+  passwordChangedAt: number | null;
 }
 
 /** The account state a password check saw; a session opens only while it still holds. */
@@ -65,10 +67,22 @@ export interface UserStore {
    */
   upgradePasswordHash(checked: CheckedCredentials, passwordHash: string): Promise<void>;
   /**
-   * Sets a new password and raises the credentials version, if the version is still the one checked. Returns
-   * the new version, or undefined when the credentials changed meanwhile (or the user is gone).
+   * Sets a new password and raises the credentials version, if the version is still the one checked (any
+   * version when `checked.credentialsVersion` is undefined: a reset). Returns the new version, or undefined
+   * when the credentials changed meanwhile (or the user is gone).
    */
-  changePasswordHash(checked: CheckedCredentials, passwordHash: string): Promise<number | undefined>;
+  changePasswordHash(
+    checked: { userId: number; credentialsVersion?: number },
+    passwordHash: string,
+    now: number,
+  ): Promise<number | undefined>;
+  setEmailVerified(userId: number): Promise<boolean>;
+  /** Makes `email` the account's (verified) address unless another account has it; false then. */
+  changeEmail(userId: number, email: string): Promise<boolean>;
+  /** Erases the account: the row, and by cascade its sessions and tokens. The id is never handed out again. */
+  deleteUser(userId: number): Promise<boolean>;
+  /** Locks the account's row until the transaction ends (PostgreSQL; SQLite's writes are serial). */
+  lockUser(userId: number): Promise<void>;
   /** Activates or deactivates and raises the credentials version. Returns false when there is no such user. */
   setUserActive(userId: number, active: boolean): Promise<boolean>;
 }
@@ -101,9 +115,72 @@ export interface SessionStore {
   touchSession(sessionId: number, now: number): Promise<void>;
 }
 
+/** A single-use token of the account's lifecycle, stored as a hash. */
+export type AccountTokenKind = 'reset' | 'verify' | 'email_change';
+
+export interface NewAccountToken {
+  userId: number;
+  kind: AccountTokenKind;
+  tokenHash: string;
+  newEmail: string | null;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export interface ConsumedToken {
+  userId: number;
+  kind: AccountTokenKind;
+  newEmail: string | null;
+}
+
+export interface AccountTokenStore {
+  /** Stores the token, ending every other token of its kind for the account. */
+  replaceToken(token: NewAccountToken): Promise<void>;
+  /** The live token with this hash, if any of these kinds (not consumed). */
+  findToken(tokenHash: string, kinds: AccountTokenKind[], now: number): Promise<ConsumedToken | undefined>;
+  /** Deletes the live token with this hash and returns it: of concurrent callers, exactly one gets it. */
+  consumeToken(tokenHash: string, kinds: AccountTokenKind[], now: number): Promise<ConsumedToken | undefined>;
+}
+
+export interface OutgoingMail {
+  /** Null for a mail that must outlive its account (the deletion notice). */
+  userId: number | null;
+  kind: string;
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+}
+
+export interface QueuedMail extends OutgoingMail {
+  id: number;
+  createdAt: number;
+  attempts: number;
+}
+
+export interface OutboxStore {
+  enqueue(mail: OutgoingMail, now: number): Promise<void>;
+  /** Mails of this kind queued for the account since `since` (sent or not). */
+  countSince(userId: number, kind: string, since: number): Promise<number>;
+  /** Drops the account's mails not yet sent (its deletion). */
+  dropUnsentOf(userId: number): Promise<void>;
+  /**
+   * Takes up to `limit` due mails for delivery, hiding them from other deliverers for `leaseMs` (a deliverer
+   * that dies mid-way leaves them due again). PostgreSQL skips rows another deliverer is claiming.
+   */
+  claimDue(now: number, leaseMs: number, limit: number): Promise<QueuedMail[]>;
+  markSent(id: number, now: number): Promise<void>;
+  retryAt(id: number, at: number, error: string): Promise<void>;
+  markFailed(id: number, now: number, error: string): Promise<void>;
+  /** Queued (unsent, not failed) mails and the age of the oldest, for metrics. */
+  backlog(now: number): Promise<{ queued: number; oldestAgeMs: number }>;
+}
+
 export interface Store {
   users: UserStore;
   sessions: SessionStore;
+  tokens: AccountTokenStore;
+  outbox: OutboxStore;
   /** Runs `work` in one transaction: all of it is committed, or none of it. */
   transaction<T>(work: (tx: Store) => Promise<T>): Promise<T>;
   /** Resolves when the database answers and holds the schema this build needs. */
@@ -158,6 +235,8 @@ export interface ThrottleStore {
   reserveAttempt(attempt: AttemptReservation): Promise<number>;
   /** Clears the failures and block of each key and remembers the success time. */
   recordSuccess(keys: string[], now: number): Promise<void>;
+  /** Deletes the account's counter and every counter whose key starts with `addressPrefix`. */
+  clearAccount(accountKey: string, addressPrefix: string): Promise<void>;
   /** The counters of these keys; a key never seen is absent. For tests and operators. */
   readCounters(keys: string[]): Promise<Map<string, FailureCounter>>;
 }

@@ -61,8 +61,11 @@ export function blockDelayMs(policy: ThrottlePolicy, failures: number): number {
 }
 
 function keysOf(email: string, addressKey: string): AttemptKeys {
-  return { address: `address:${email} ${addressKey}`, account: `account:${email}` };
+  return { address: `${addressPrefixOf(email)}${addressKey}`, account: `account:${email}` };
 }
+
+/** Every per-address key of an account starts with this. */
+const addressPrefixOf = (email: string) => `address:${email} `;
 
 /**
  * One attempt, counted before its password is checked. `reserve` is the rule every store applies in one
@@ -130,6 +133,11 @@ export class LoginThrottle {
     });
     if (blockedUntil > now) return { retryAfterSeconds: Math.ceil((blockedUntil - now) / 1000) };
     return { keys };
+  }
+
+  /** Forgets every counter of the account (per account and per address): after a reset or a deletion. */
+  clearAccount(email: string): Promise<void> {
+    return this.store.clearAccount(`account:${email}`, addressPrefixOf(email));
   }
 
   /** The password was right: both counters start over, and the address is remembered as the owner's. */

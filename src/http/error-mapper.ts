@@ -48,6 +48,10 @@ const ACCOUNT_ERRORS: Record<AccountErrorCode, (error: AccountError) => HttpAnsw
   token_invalid: () => INVALID_TOKEN,
   session_not_found: () => SESSION_NOT_FOUND,
   throttled: tooManyRequests(MESSAGES.throttled),
+  email_malformed: () => ({ status: 400, body: envelope(400, SEED.emailInvalid) }),
+  link_invalid: () => ({ status: 400, body: envelope(400, MESSAGES.linkInvalid) }),
+  email_unverified: () => ({ status: 403, body: envelope(403, MESSAGES.emailUnverified) }),
+  mail_not_configured: () => ({ status: 503, body: envelope(503, MESSAGES.mailNotConfigured) }),
 };
 
 const HTTP_REFUSALS: Record<HttpRefusalCode, (refusal: HttpRefusal) => HttpAnswer> = {

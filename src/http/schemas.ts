@@ -116,3 +116,41 @@ export const DeactivateBody = Type.Object(
   { password: Type.Unknown({ description: 'The account password (string)' }) },
   { additionalProperties: true },
 );
+
+export const ResetRequestBody = Type.Object(
+  { email: Type.Unknown({ description: 'The account email (string)', examples: ['user@user.com'] }) },
+  { additionalProperties: true },
+);
+
+export const ResetConfirmBody = Type.Object(
+  {
+    token: Type.Unknown({ description: 'The token of the reset link (string, `ras_reset_…`)' }),
+    new_password: Type.Unknown({ description: 'The new password (string); the signup policy applies' }),
+  },
+  { additionalProperties: true },
+);
+
+export const VerifyEmailBody = Type.Object(
+  { token: Type.Unknown({ description: 'The token of the verification link (string, `ras_verify_…`)' }) },
+  { additionalProperties: true },
+);
+
+export const EmailChangeBody = Type.Object(
+  {
+    password: Type.Unknown({ description: 'The account password (string)' }),
+    new_email: Type.Unknown({ description: 'The new address (string)' }),
+  },
+  { additionalProperties: true },
+);
+
+export const AccountResponse = Type.Object({
+  status_code: Type.Integer(),
+  message: Type.String(),
+  result: Type.Object({
+    id: Type.Integer(),
+    email: Type.String(),
+    email_verified: Type.Boolean(),
+    date_joined: Type.String({ format: 'date-time' }),
+    password_changed_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  }),
+});

@@ -12,7 +12,7 @@ const PREFIX = 'ras:throttle:';
 
 /**
  * `reserve` of accounts/throttle.ts in Lua, so that it runs atomically in Redis: no other attempt on either key
- * reads or writes them in between, from any instance. KEYS: address, account. ARGV: now, knownAddressMs, ttl,
+ * reads or writes them in between, from any instance. KEYS: address, account, the account's address set. ARGV: now, knownAddressMs, ttl,
  * then each key's policy (failuresBeforeBlock, baseDelayMs, maxDelayMs, windowMs). Returns the time the
  * attempt is blocked until, or 0 when it was counted.
  */
@@ -41,7 +41,18 @@ local function count(key, c, at)
 end
 count(KEYS[1], address, 4)
 count(KEYS[2], account, 8)
+redis.call('SADD', KEYS[3], KEYS[1])
+if redis.call('PTTL', KEYS[3]) < tonumber(ARGV[3]) then redis.call('PEXPIRE', KEYS[3], ARGV[3]) end
 return 0`;
+
+/** KEYS: the account's counter, the set of its address counters. */
+const CLEAR_ACCOUNT = `
+for _, key in ipairs(redis.call('SMEMBERS', KEYS[2])) do redis.call('DEL', key) end
+redis.call('DEL', KEYS[1], KEYS[2])
+return 1`;
+
+/** The set of an account's address counters, so that they can all be cleared. */
+const addressesOf = (accountKey: string) => `${PREFIX}addresses-of:${accountKey}`;
 
 const policyArgs = (policy: ThrottlePolicy) => [
   policy.failuresBeforeBlock,
@@ -67,9 +78,10 @@ export class RedisThrottleStore implements ThrottleStore {
     const blockedUntil = await this.#call(() =>
       this.redis.eval(
         RESERVE_ATTEMPT,
-        2,
+        3,
         PREFIX + attempt.address.key,
         PREFIX + attempt.account.key,
+        addressesOf(attempt.account.key),
         attempt.now,
         attempt.knownAddressMs,
         ttl,
@@ -88,6 +100,10 @@ export class RedisThrottleStore implements ThrottleStore {
         .pexpire(PREFIX + key, this.rememberSuccessMs);
     }
     await this.#call(() => transaction.exec());
+  }
+
+  async clearAccount(accountKey: string): Promise<void> {
+    await this.#call(() => this.redis.eval(CLEAR_ACCOUNT, 2, PREFIX + accountKey, addressesOf(accountKey)));
   }
 
   async readCounters(keys: string[]): Promise<Map<string, FailureCounter>> {

@@ -15,6 +15,38 @@ export interface UsersTable {
   date_joined: number;
   /** Raised by every password change and (de)activation; a session opens only for the version it checked. */
   credentials_version: Generated<number>;
+  /** 1 once the owner proved the address (a verification or email-change link). */
+  email_verified: Generated<number>;
+  password_changed_at: number | null;
+}
+
+export interface AccountTokensTable {
+  id: Generated<number>;
+  user_id: number;
+  /** `reset`, `verify` or `email_change`; at most one live token of each kind per account. */
+  kind: string;
+  /** SHA-256 of the token, hex. */
+  token_hash: string;
+  /** For `email_change`: the address that becomes the account's when the link is followed. */
+  new_email: string | null;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface MailOutboxTable {
+  id: Generated<number>;
+  user_id: number | null;
+  kind: string;
+  to_address: string;
+  subject: string;
+  text_body: string;
+  html_body: string;
+  created_at: number;
+  next_attempt_at: number;
+  attempts: Generated<number>;
+  sent_at: number | null;
+  failed_at: number | null;
+  last_error: string | null;
 }
 
 export interface SessionsTable {
@@ -42,4 +74,6 @@ export interface Tables {
   users: UsersTable;
   sessions: SessionsTable;
   login_throttle: LoginThrottleTable;
+  account_tokens: AccountTokensTable;
+  mail_outbox: MailOutboxTable;
 }

@@ -50,8 +50,8 @@ describeEachDatabase('storage contract', (testDb) => {
     const { id, checked } = await newUser();
     await store.users.upgradePasswordHash(checked, 'rehashed');
     expect((await store.users.findUserById(id))?.passwordHash).toBe('rehashed');
-    expect(await store.users.changePasswordHash(checked, 'changed')).toBe(1);
-    expect(await store.users.changePasswordHash(checked, 'late')).toBeUndefined();
+    expect(await store.users.changePasswordHash(checked, 'changed', now)).toBe(1);
+    expect(await store.users.changePasswordHash(checked, 'late', now)).toBeUndefined();
     await store.users.upgradePasswordHash(checked, 'late rehash');
     expect(await store.users.findUserById(id)).toMatchObject({
       passwordHash: 'changed',

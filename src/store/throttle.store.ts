@@ -138,6 +138,19 @@ export class SqlThrottleStore implements ThrottleStore {
     });
   }
 
+  async clearAccount(accountKey: string, addressPrefix: string): Promise<void> {
+    await this.db
+      .deleteFrom('login_throttle')
+      .where((eb) =>
+        eb.or([
+          eb('key', '=', accountKey),
+          // Not LIKE: an email may hold % and _.
+          eb(eb.fn('substr', ['key', eb.val(1), eb.val(addressPrefix.length)]), '=', addressPrefix),
+        ]),
+      )
+      .execute();
+  }
+
   async readCounters(keys: string[]): Promise<Map<string, FailureCounter>> {
     const rows = await this.db.selectFrom('login_throttle').selectAll().where('key', 'in', keys).execute();
     return new Map(rows.map((row) => [row.key, toCounter(row)]));

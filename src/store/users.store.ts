@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import { type Kysely, PostgresAdapter, type Selectable } from 'kysely';
 import type { CheckedCredentials, NewUser, UserRecord, UserStore } from '../accounts/storage.js';
 import type { Tables, UsersTable } from './schema.js';
 
@@ -10,11 +10,17 @@ export function toUserRecord(row: Selectable<UsersTable>): UserRecord {
     isActive: row.is_active === 1,
     dateJoined: row.date_joined,
     credentialsVersion: row.credentials_version,
+    emailVerified: row.email_verified === 1,
+    passwordChangedAt: row.password_changed_at,
   };
 }
 
 export class KyselyUserStore implements UserStore {
-  constructor(private readonly db: Kysely<Tables>) {}
+  readonly #postgres: boolean;
+
+  constructor(private readonly db: Kysely<Tables>) {
+    this.#postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+  }
 
   async insertUser(user: NewUser): Promise<number | undefined> {
     // ON CONFLICT DO NOTHING rather than catching the violation: on PostgreSQL a failed statement
@@ -52,15 +58,58 @@ export class KyselyUserStore implements UserStore {
       .execute();
   }
 
-  async changePasswordHash(checked: CheckedCredentials, passwordHash: string): Promise<number | undefined> {
+  async changePasswordHash(
+    checked: { userId: number; credentialsVersion?: number },
+    passwordHash: string,
+    now: number,
+  ): Promise<number | undefined> {
     const row = await this.db
       .updateTable('users')
-      .set((eb) => ({ password_hash: passwordHash, credentials_version: eb('credentials_version', '+', 1) }))
+      .set((eb) => ({
+        password_hash: passwordHash,
+        password_changed_at: now,
+        credentials_version: eb('credentials_version', '+', 1),
+      }))
       .where('id', '=', checked.userId)
-      .where('credentials_version', '=', checked.credentialsVersion)
+      .$if(checked.credentialsVersion !== undefined, (query) =>
+        query.where('credentials_version', '=', checked.credentialsVersion!),
+      )
       .returning('credentials_version')
       .executeTakeFirst();
     return row?.credentials_version;
+  }
+
+  async setEmailVerified(userId: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable('users')
+      .set({ email_verified: 1 })
+      .where('id', '=', userId)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  async changeEmail(userId: number, email: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable('users')
+      .set({ email, email_verified: 1 })
+      .where('id', '=', userId)
+      .where((eb) =>
+        eb.not(
+          eb.exists(eb.selectFrom('users as other').select('other.id').where('other.email', '=', email)),
+        ),
+      )
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  async deleteUser(userId: number): Promise<boolean> {
+    const result = await this.db.deleteFrom('users').where('id', '=', userId).executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  async lockUser(userId: number): Promise<void> {
+    if (!this.#postgres) return;
+    await this.db.selectFrom('users').select('id').where('id', '=', userId).forUpdate().execute();
   }
 
   async setUserActive(userId: number, active: boolean): Promise<boolean> {

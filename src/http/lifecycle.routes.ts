@@ -1,0 +1,133 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { FastifyContextConfig } from 'fastify';
+import type { AccountsContext } from '../accounts/context.js';
+import { deleteOwnAccount } from '../accounts/deletion.js';
+import { accountOf, requestEmailChange, resendVerification } from '../accounts/verification.js';
+import { authOf } from './auth-guard.js';
+import { clientOf } from './client.js';
+import { envelope } from './error-mapper.js';
+import { MESSAGES } from './messages.js';
+import { type Limits, passwordCheckLimit } from './rate-limits.js';
+import { logRefusal, securityEvent } from './security-log.js';
+import {
+  AccountResponse,
+  authErrors,
+  DeactivateBody,
+  Detail,
+  EmailChangeBody,
+  Envelope,
+  MessageOnly,
+  tokenSecurity,
+  UserIdParams,
+} from './schemas.js';
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** The account's lifecycle, for its owner (inside `ownAccountScope`): view, verify, change the email, delete. */
+export const lifecycleRoutes: FastifyPluginAsyncTypebox<{
+  ctx: AccountsContext;
+  limits: Limits | null;
+}> = async (app, { ctx, limits }) => {
+  // Both check the password: limited per address like login, valid token or not.
+  const passwordChecking: FastifyContextConfig = limits ? { rateLimit: passwordCheckLimit(limits) } : {};
+
+  app.get(
+    '/api/v1/users/:userid/account/',
+    {
+      schema: {
+        tags: ['account'],
+        summary: 'The account: email, whether it is verified, when it joined, when its password changed',
+        security: tokenSecurity,
+        params: UserIdParams,
+        response: { 200: AccountResponse, ...authErrors },
+      },
+    },
+    async (request) => {
+      const user = await accountOf(ctx, authOf(request).session.userId);
+      return {
+        status_code: 200,
+        message: MESSAGES.account,
+        result: {
+          id: user.id,
+          email: user.email,
+          email_verified: user.emailVerified,
+          date_joined: iso(user.dateJoined),
+          password_changed_at: user.passwordChangedAt === null ? null : iso(user.passwordChangedAt),
+        },
+      };
+    },
+  );
+
+  app.post(
+    '/api/v1/users/:userid/email/verify/resend/',
+    {
+      config: passwordChecking,
+      schema: {
+        tags: ['account'],
+        summary: 'Mail a new verification link',
+        security: tokenSecurity,
+        params: UserIdParams,
+        response: { 200: Envelope, ...authErrors },
+      },
+    },
+    async (request) => {
+      await resendVerification(ctx, authOf(request).session);
+      securityEvent(request, 'email.verify.resend');
+      return envelope(200, MESSAGES.verificationSent);
+    },
+  );
+
+  app.post(
+    '/api/v1/users/:userid/email/',
+    {
+      config: passwordChecking,
+      schema: {
+        tags: ['account'],
+        summary: 'Change the email: a confirmation link goes to the new address',
+        security: tokenSecurity,
+        params: UserIdParams,
+        body: EmailChangeBody,
+        response: {
+          200: Envelope,
+          400: Envelope,
+          ...authErrors,
+          401: Type.Union([Envelope, Detail, MessageOnly], {
+            description: 'The address is taken (the envelope), or the token is missing or invalid',
+          }),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { session } = authOf(request);
+      await logRefusal(request, 'email.change', () =>
+        requestEmailChange(ctx, session, request.body, clientOf(request, reply)),
+      );
+      securityEvent(request, 'email.change.request');
+      return envelope(200, MESSAGES.emailChangeSent);
+    },
+  );
+
+  app.post(
+    '/api/v1/users/:userid/delete/',
+    {
+      config: passwordChecking,
+      schema: {
+        tags: ['account'],
+        summary: 'Delete the account, its sessions and tokens; the email is free again',
+        security: tokenSecurity,
+        params: UserIdParams,
+        body: DeactivateBody,
+        response: { 200: Envelope, 400: Envelope, ...authErrors },
+      },
+    },
+    async (request, reply) => {
+      const { session } = authOf(request);
+      await logRefusal(request, 'delete', () =>
+        deleteOwnAccount(ctx, session, request.body.password, clientOf(request, reply)),
+      );
+      securityEvent(request, 'delete');
+      return envelope(200, MESSAGES.accountDeleted);
+    },
+  );
+};

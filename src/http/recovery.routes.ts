@@ -1,0 +1,79 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { AccountsContext } from '../accounts/context.js';
+import { confirmPasswordReset, requestPasswordReset } from '../accounts/recovery.js';
+import { verifyEmail } from '../accounts/verification.js';
+import { clientOf } from './client.js';
+import { envelope } from './error-mapper.js';
+import { MESSAGES } from './messages.js';
+import { type Limits, passwordCheckLimit } from './rate-limits.js';
+import { logRefusal, securityEvent } from './security-log.js';
+import { Envelope, envelopeOf, ResetConfirmBody, ResetRequestBody, VerifyEmailBody } from './schemas.js';
+
+/** Recovery by email, without a session: ask for a reset link, use it, follow a verification link. */
+export const recoveryRoutes: FastifyPluginAsyncTypebox<{
+  ctx: AccountsContext;
+  limits: Limits | null;
+}> = async (app, { ctx, limits }) => {
+  app.post(
+    '/api/v1/users/password/reset/',
+    {
+      config: limits ? { rateLimit: { max: limits.signupPerHour, timeWindow: '1 hour' } } : {},
+      schema: {
+        tags: ['recovery'],
+        summary: 'Mail a password reset link (the same answer, in the same time, whether the account exists)',
+        body: ResetRequestBody,
+        response: {
+          200: Envelope,
+          400: envelopeOf('Not a valid email address'),
+          429: envelopeOf('Too many requests from this address'),
+          503: envelopeOf('Email delivery is not configured'),
+        },
+      },
+    },
+    async (request, reply) => {
+      const work = requestPasswordReset(ctx, request.body);
+      // Answered first: what follows (a token and its mail, or nothing) must not show in the answer's time.
+      void reply.send(envelope(200, MESSAGES.resetRequested));
+      await work().catch((error: unknown) => request.log.error({ err: error }, 'reset request failed'));
+      securityEvent(request, 'password.reset.request');
+      return reply;
+    },
+  );
+
+  app.post(
+    '/api/v1/users/password/reset/confirm/',
+    {
+      config: limits ? { rateLimit: passwordCheckLimit(limits) } : {},
+      schema: {
+        tags: ['recovery'],
+        summary: 'Set a new password with a reset link: every session ends',
+        body: ResetConfirmBody,
+        response: { 200: Envelope, 400: Envelope, 429: Envelope, 503: Envelope },
+      },
+    },
+    async (request, reply) => {
+      await logRefusal(request, 'password.reset', () =>
+        confirmPasswordReset(ctx, request.body, clientOf(request, reply)),
+      );
+      securityEvent(request, 'password.reset');
+      return envelope(200, MESSAGES.passwordReset);
+    },
+  );
+
+  app.post(
+    '/api/v1/users/email/verify/',
+    {
+      schema: {
+        tags: ['recovery'],
+        summary: 'Follow a verification (or email change) link',
+        body: VerifyEmailBody,
+        response: { 200: Envelope, 400: Envelope },
+      },
+    },
+    async (request) => {
+      await logRefusal(request, 'email.verify', () => verifyEmail(ctx, request.body));
+      securityEvent(request, 'email.verify');
+      return envelope(200, MESSAGES.emailVerified);
+    },
+  );
+};
