@@ -27,7 +27,7 @@ export async function changePassword(
   // A wrong current password counts as a failed login: a stolen token must not become a guessing oracle.
   const user = await verifyCredentials(ctx, session.email, input.current_password, client);
   const passwordHash = await ctx.passwords.hash(newPassword, client.signal);
-  return ctx.store.transaction(async (tx) => {
+  const token = await ctx.store.transaction(async (tx) => {
     if (!(await tx.sessions.deleteSessionOfUser(user.id, session.sessionId)))
       throw new AccountError('token_invalid');
     const checked = { userId: user.id, credentialsVersion: user.credentialsVersion };
@@ -40,6 +40,9 @@ export async function changePassword(
       { userId: user.id, credentialsVersion },
       client,
     );
+    await queueMail(ctx, tx, { userId: user.id, kind: 'password_changed', to: user.email });
     return token;
   });
+  ctx.mail?.wake();
+  return token;
 }

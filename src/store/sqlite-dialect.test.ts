@@ -15,10 +15,10 @@ async function instrumented() {
   const sqlite = new SqliteDatabase(':memory:');
   const prepared: string[] = [];
   const prepare = sqlite.prepare.bind(sqlite);
-  sqlite.prepare = ((source: string) => {
+  sqlite.prepare = (source: string) => {
     prepared.push(source);
     return prepare(source);
-  }) as typeof sqlite.prepare;
+  };
   const db = new Kysely<{ t: { v: number } }>({ dialect: new RasSqliteDialect(sqlite) });
   await sql`create table t (v integer)`.execute(db);
   return { db, prepared };

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { CheckedCredentials, NewSession, Store } from '../accounts/storage.js';
+import type { NewSession, Store } from '../accounts/storage.js';
 import { hashToken } from '../crypto/tokens.js';
 import { describeEachDatabase } from '../../test/helpers.js';
 import { type Database, openDatabase } from './database.js';
@@ -27,7 +27,7 @@ describeEachDatabase('storage contract', (testDb) => {
   const newUser = async (email = `${randomUUID()}@example.com`) => {
     const id = await store.users.insertUser({ email, passwordHash: 'hash-0', dateJoined: now });
     if (id === undefined) throw new Error('not inserted');
-    return { id, email, checked: { userId: id, credentialsVersion: 0 } as CheckedCredentials };
+    return { id, email, checked: { userId: id, credentialsVersion: 0 } };
   };
   const session = (token: string, over: Partial<NewSession> = {}): NewSession => ({
     tokenHash: hashToken(token),
