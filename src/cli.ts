@@ -50,12 +50,20 @@ const userCommands: [UsersCommand, string][] = [
   ['activate', 'let a deactivated account log in again'],
   ['sessions', "list the account's live sessions"],
   ['logout-all', 'end every session of the account (it can log in again)'],
+  ['set-password', 'set the password, read from standard input (the policy applies); every session ends'],
+  ['reset-link', 'print a password reset link (RESET_URL with a new token): the way without mail'],
+  ['verify-email', "mark the account's email as verified"],
+  ['delete', 'delete the account, its sessions and tokens (the email is free again)'],
 ];
 for (const [name, description] of userCommands) {
   users
     .command(`${name} <email>`)
     .description(description)
-    .action((email: string) => withServices(({ ctx }) => runUsersCommand(name, ctx, email)));
+    .action((email: string) =>
+      withServices(({ ctx }) =>
+        runUsersCommand(name, ctx, email, { readPassword: readStandardInput, links: loadConfig().links }),
+      ),
+    );
 }
 
 program
@@ -84,6 +92,16 @@ program
   .action(async (flags: ImportDjangoFlags) => {
     await runImportDjango(loadConfig(), flags);
   });
+
+/** The password for `set-password`: standard input (never argv, which other users can read), one line. */
+async function readStandardInput(): Promise<string> {
+  if (process.stdin.isTTY) process.stderr.write('new password: ');
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
+}
 
 async function withServices(work: (services: Services) => Promise<void>): Promise<void> {
   const services = await openServices(loadConfig(), { poolMax: 2 });

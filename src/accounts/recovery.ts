@@ -4,6 +4,7 @@
  * account exists. At most RESETS_PER_HOUR mails per account: more requests send nothing and the last link
  * stays valid. Confirming ends every session and clears the login throttle of the account.
  */
+import { randomBytes } from 'node:crypto';
 import { hashToken } from '../crypto/tokens.js';
 import { issueTokenByMail, queueMail } from './account-tokens.js';
 import type { AccountsContext, ClientInfo } from './context.js';
@@ -71,4 +72,37 @@ export async function confirmPasswordReset(
   });
   await ctx.throttle.clearAccount(user.email);
   ctx.mail?.wake();
+}
+
+/** The operator sets a password (the policy applies): every session ends, the owner is told by mail. */
+export async function setPassword(
+  ctx: AccountsContext,
+  user: { id: number; email: string },
+  password: string,
+): Promise<void> {
+  const passwordHash = await ctx.passwords.hash(acceptNewPassword(password, user.email));
+  await ctx.store.transaction(async (tx) => {
+    await tx.users.changePasswordHash({ userId: user.id }, passwordHash, ctx.now());
+    await tx.sessions.deleteSessionsOfUser(user.id);
+    await queueMail(ctx, tx, { userId: user.id, kind: 'password_changed', to: user.email });
+  });
+  await ctx.throttle.clearAccount(user.email);
+  ctx.mail?.wake();
+}
+
+/**
+ * A reset token for the operator to hand over (the way without mail); it ends the account's earlier ones.
+ */
+export async function createResetToken(ctx: AccountsContext, userId: number, ttlMs: number): Promise<string> {
+  const token = `ras_reset_${randomBytes(32).toString('base64url')}`;
+  const now = ctx.now();
+  await ctx.store.tokens.replaceToken({
+    userId,
+    kind: 'reset',
+    tokenHash: hashToken(token),
+    newEmail: null,
+    createdAt: now,
+    expiresAt: now + ttlMs,
+  });
+  return token;
 }

@@ -1,10 +1,28 @@
 import type { AccountsContext } from '../accounts/context.js';
+import { deleteAccount } from '../accounts/deletion.js';
+import { createResetToken, setPassword } from '../accounts/recovery.js';
+import type { LinkConfig } from '../config.js';
 import { activateAccount, deactivateAccount } from '../accounts/deactivation.js';
 import { findAccount } from '../accounts/lookup.js';
 import { allSessions, revokeAllSessions, sessionView } from '../accounts/sessions.js';
 import type { UserRecord } from '../accounts/storage.js';
 
-export type UsersCommand = 'show' | 'deactivate' | 'activate' | 'sessions' | 'logout-all';
+export type UsersCommand =
+  | 'show'
+  | 'deactivate'
+  | 'activate'
+  | 'sessions'
+  | 'logout-all'
+  | 'set-password'
+  | 'reset-link'
+  | 'verify-email'
+  | 'delete';
+
+/** What the commands need beyond the context: the password from standard input, the reset link's form. */
+export interface UsersCommandInput {
+  readPassword: () => Promise<string>;
+  links: LinkConfig;
+}
 
 /** No account has the email given on the command line (exit code 1). */
 export class AccountNotFound extends Error {
@@ -19,6 +37,7 @@ export async function runUsersCommand(
   command: UsersCommand,
   ctx: AccountsContext,
   email: string,
+  input: UsersCommandInput,
 ): Promise<void> {
   const user = await findUser(ctx, email);
   switch (command) {
@@ -53,6 +72,27 @@ export async function runUsersCommand(
       console.log(`ended ${ended} session(s) of ${user.email}`);
       return;
     }
+    case 'set-password':
+      await setPassword(ctx, user, await input.readPassword());
+      console.log(`password of ${user.email} set; every session ended`);
+      return;
+    case 'reset-link': {
+      const token = await createResetToken(ctx, user.id, input.links.resetTokenTtlMs);
+      const minutes = Math.round(input.links.resetTokenTtlMs / 60_000);
+      console.log(input.links.resetUrl ? input.links.resetUrl.replace('{token}', token) : token);
+      console.error(
+        `valid for ${minutes} minutes, once${input.links.resetUrl ? '' : ' (RESET_URL is not set: the token alone)'}`,
+      );
+      return;
+    }
+    case 'verify-email':
+      await ctx.store.users.setEmailVerified(user.id);
+      console.log(`${user.email} is verified`);
+      return;
+    case 'delete':
+      await deleteAccount(ctx, user);
+      console.log(`deleted ${user.email} (id ${user.id}), its sessions and tokens`);
+      return;
   }
 }
 

@@ -80,6 +80,21 @@ describeEachStore('recovery by email', (database, env) => {
     await mail.waitForSubject(account.email, 'Your Ras password was changed');
   });
 
+  it('sends each mail once while two instances deliver from one outbox', async () => {
+    const accounts = await Promise.all(Array.from({ length: 8 }, () => signupAccount(app)));
+    await Promise.all(
+      accounts.map((a, i) =>
+        post('/api/v1/users/password/reset/', { email: a.email }, {}, i % 2 ? app : other),
+      ),
+    );
+    for (const a of accounts) await mail.waitForSubject(a.email, 'Reset');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    for (const a of accounts) {
+      expect(mail.to(a.email).filter((m) => m.subject.startsWith('Reset'))).toHaveLength(1);
+      expect(mail.to(a.email).filter((m) => m.subject.startsWith('Confirm'))).toHaveLength(1);
+    }
+  });
+
   it('answers an unknown and a deactivated email the same, and mails neither; a malformed one is 400', async () => {
     const unknown = uniqueEmail('nobody');
     const deactivated = await signupAccount(app);

@@ -78,6 +78,47 @@ describeEachDatabase('ras users (CLI) while the server runs', (database) => {
     expect((await login(account.email)).statusCode).toBe(200);
   });
 
+  it('sets a password from standard input (never argv): the policy applies, every session ends', async () => {
+    const account = await signupAccount(app);
+    const weak = await runCli(['users', 'set-password', account.email], env, 'password\n');
+    expect(weak.code).not.toBe(0);
+    expect(weak.stderr).toMatch(/too common/);
+    const set = await runCli(['users', 'set-password', account.email], env, 'an operator chose this one\n');
+    expect(set.code, set.stderr).toBe(0);
+    expect((await me(account.id, account.token)).statusCode).toBe(401);
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/users/login/',
+      payload: { email: account.email, password: 'an operator chose this one' },
+    });
+    expect(res.statusCode).toBe(200);
+  });
+
+  it('prints a working reset link, verifies an email, deletes an account', async () => {
+    const account = await signupAccount(app);
+    const link = await runCli(['users', 'reset-link', account.email], {
+      ...env,
+      RESET_URL: 'https://app.example.com/reset?token={token}',
+    });
+    expect(link.code, link.stderr).toBe(0);
+    const token = /token=(ras_reset_[\w-]+)/.exec(link.stdout)?.[1];
+    expect(token).toBeDefined();
+    const reset = await app.inject({
+      method: 'POST',
+      url: '/api/v1/users/password/reset/confirm/',
+      payload: { token, new_password: 'reset by the operator link' },
+    });
+    expect(reset.statusCode).toBe(200);
+    expect((await runCli(['users', 'verify-email', account.email], env)).code).toBe(0);
+    const view = await app.inject({
+      url: `/api/v1/users/${account.id}/account/`,
+      headers: authHeader(await loginAccount(app, account.email, 'reset by the operator link')),
+    });
+    expect(view.json<{ result: { email_verified: boolean } }>().result.email_verified).toBe(true);
+    expect((await runCli(['users', 'delete', account.email], env)).code).toBe(0);
+    expect((await runCli(['users', 'show', account.email], env)).code).toBe(1);
+  });
+
   it('exits 1 with a clear message for an unknown email', async () => {
     const result = await runCli(['users', 'deactivate', uniqueEmail('nobody')], env);
     expect(result.code).toBe(1);
