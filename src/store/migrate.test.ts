@@ -10,6 +10,7 @@ describe('migrations', () => {
         '0001-init',
         '0002-login-throttle',
         '0003-credentials-version',
+        '0004-recovery',
       ]);
       expect(await migrateToLatest(database.db)).toEqual([]);
       const users = await database.db.selectFrom('users').select('id').execute();
