@@ -3,18 +3,21 @@
  * `ras`: the operator's command line. It reads the same environment as the server (DATABASE_URL above all)
  * and can run while the server does: SQLite is in WAL mode with a busy timeout, PostgreSQL is PostgreSQL.
  *
- * Exit codes: 0 done, 1 no such account, 2 usage error, 69 database unreachable, 78 bad configuration.
+ * Exit codes: 0 done, 1 no such account, 2 usage error, 65 import finished with refused rows (unless
+ * --allow-refusals), 69 database unreachable, 78 bad configuration.
  */
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { StoreUnavailableError } from './accounts/storage.js';
 import { ConfigError, loadConfig } from './config.js';
 import { openServices, type Services } from './services.js';
 import { isDatabaseUnavailable } from './store/database-errors.js';
 import { migrateToLatest } from './store/migrate.js';
 import { type ImportDjangoFlags, runImportDjango } from './cli/import.js';
+import { refusedCount } from './import/report.js';
+import { SourceUrlError } from './import/source.js';
 import { AccountNotFound, runUsersCommand, type UsersCommand } from './cli/users.js';
 
-const EXIT = { notFound: 1, usage: 2, unavailable: 69, config: 78 } as const;
+const EXIT = { notFound: 1, usage: 2, refused: 65, unavailable: 69, config: 78 } as const;
 
 const program = new Command('ras')
   .description('Ras accounts API: server and operator tools (configured by environment, see README)')
@@ -81,17 +84,28 @@ program
   .description('bring accounts in from another system')
   .command('django')
   .description('import users, password hashes and DRF tokens from a Django database into DATABASE_URL')
-  .requiredOption('--from <url>', 'the Django database: sqlite:<path> or postgres://…')
+  .requiredOption(
+    '--from <url>',
+    'the Django database: sqlite:<path>, postgres://…, mysql://… or mariadb://…',
+  )
   .option('--table <name>', 'the user table', 'auth_user')
   .option('--email-column <name>', "the user table's email column", 'email')
   .option('--token-table <name>', 'the Django REST Framework token table', 'authtoken_token')
   .option('--dry-run', 'do everything in a transaction that is rolled back, and report', false)
   .option('--accept-unsalted', 'also import unsalted legacy hashes (md5, sha1, crypt)', false)
-  .option('--batch-size <n>', 'rows per batch and transaction', '1000')
+  .option('--batch-size <n>', 'rows per batch and transaction (a positive integer)', positiveInteger, 1000)
   .option('--json', 'print the report as JSON', false)
+  .option('--allow-refusals', `exit 0 even when rows were refused (otherwise ${EXIT.refused})`, false)
   .action(async (flags: ImportDjangoFlags) => {
-    await runImportDjango(loadConfig(), flags);
+    const report = await runImportDjango(loadConfig(), flags);
+    if (refusedCount(report) > 0 && !flags.allowRefusals) process.exitCode = EXIT.refused;
   });
+
+function positiveInteger(value: string): number {
+  if (!/^[1-9]\d*$/.test(value) || Number(value) > 1_000_000)
+    throw new InvalidArgumentError('a positive integer (at most 1,000,000) is required');
+  return Number(value);
+}
 
 /** The password for `set-password`: standard input (never argv, which other users can read), one line. */
 async function readStandardInput(): Promise<string> {
@@ -114,6 +128,10 @@ async function withServices(work: (services: Services) => Promise<void>): Promis
 
 function exitCodeOf(error: unknown): number {
   if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT.usage;
+  if (error instanceof SourceUrlError) {
+    console.error(`ras: ${error.message}`);
+    return EXIT.usage;
+  }
   if (error instanceof AccountNotFound) {
     console.error(`ras: ${error.message}`);
     return EXIT.notFound;

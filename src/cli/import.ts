@@ -1,9 +1,9 @@
 import { SingleBar } from 'cli-progress';
 import { importFromDjango } from '../import/django.js';
 import { formatReport, type ImportReport } from '../import/report.js';
-import { type Config, parseDatabaseUrl } from '../config.js';
+import type { Config } from '../config.js';
+import { openSource } from '../import/source.js';
 import { openServices } from '../services.js';
-import { openDatabase } from '../store/database.js';
 
 export interface ImportDjangoFlags {
   from: string;
@@ -12,14 +12,18 @@ export interface ImportDjangoFlags {
   tokenTable: string;
   dryRun: boolean;
   acceptUnsalted: boolean;
-  batchSize: string;
+  batchSize: number;
   json: boolean;
+  allowRefusals: boolean;
 }
 
 /** Runs `ras import django` against DATABASE_URL; prints a progress bar on stderr and the report on stdout. */
 export async function runImportDjango(config: Config, flags: ImportDjangoFlags): Promise<ImportReport> {
-  const source = await openDatabase(parseDatabaseUrl(flags.from));
-  const target = await openServices(config, { poolMax: 2 });
+  const source = await openSource(flags.from);
+  const target = await openServices(config, { poolMax: 2 }).catch(async (error: unknown) => {
+    await source.close();
+    throw error;
+  });
   const bar = new SingleBar({
     stream: process.stderr,
     format: ' {phase} [{bar}] {percentage}% | {value}/{total} | {rate}/s',
@@ -37,7 +41,7 @@ export async function runImportDjango(config: Config, flags: ImportDjangoFlags):
       tokenTable: flags.tokenTable,
       dryRun: flags.dryRun,
       acceptUnsalted: flags.acceptUnsalted,
-      batchSize: Number(flags.batchSize),
+      batchSize: flags.batchSize,
       sessionTtlMs: config.sessionTtlMs,
       now: Date.now,
       onProgress: (current, done, total) => {

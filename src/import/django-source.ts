@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Database } from '../store/database.js';
+import type { SourceDatabase } from './source.js';
 
 /** A row of Django's user table, as the driver returns it. */
 export interface DjangoUserRow {
@@ -25,7 +25,7 @@ export interface DjangoTables {
   batchSize: number;
 }
 
-export async function countRows(source: Database, table: string): Promise<number> {
+export async function countRows(source: SourceDatabase, table: string): Promise<number> {
   const { rows } = await sql<{ n: number | string }>`select count(*) as n from ${sql.table(table)}`.execute(
     source.db,
   );
@@ -50,23 +50,24 @@ async function* inKeyOrder<Row, Key>(
 }
 
 /** The user table in id order, a batch at a time. */
-export function userBatches(source: Database, tables: DjangoTables): AsyncGenerator<DjangoUserRow[]> {
-  return inKeyOrder(
-    -1,
-    (row: DjangoUserRow) => Number(row.id),
+export function userBatches(source: SourceDatabase, tables: DjangoTables): AsyncGenerator<DjangoUserRow[]> {
+  // The first batch has no lower bound: zero and negative ids are read too, to be refused and reported.
+  return inKeyOrder<DjangoUserRow, number | string | undefined>(
+    undefined,
+    (row: DjangoUserRow) => row.id,
     async (after) =>
       (
         await sql<DjangoUserRow>`
           select id, ${sql.ref(tables.emailColumn)} as email, password, is_active, date_joined
-          from ${sql.table(tables.table)} where id > ${after} order by id limit ${tables.batchSize}`.execute(
-          source.db,
-        )
+          from ${sql.table(tables.table)}
+          ${after === undefined ? sql`` : sql`where id > ${after}`}
+          order by id limit ${tables.batchSize}`.execute(source.db)
       ).rows,
   );
 }
 
 /** The DRF token table in key order, a batch at a time, each token with its user's email. */
-export function tokenBatches(source: Database, tables: DjangoTables): AsyncGenerator<DjangoTokenRow[]> {
+export function tokenBatches(source: SourceDatabase, tables: DjangoTables): AsyncGenerator<DjangoTokenRow[]> {
   return inKeyOrder(
     '',
     (row: DjangoTokenRow) => row.key,

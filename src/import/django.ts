@@ -14,6 +14,7 @@
 import { normalizeEmail } from '../accounts/email.js';
 import { hashToken } from '../crypto/tokens.js';
 import type { Database } from '../store/database.js';
+import type { SourceDatabase } from './source.js';
 import {
   type BatchRunner,
   type ImportedSession,
@@ -30,13 +31,13 @@ import {
   userBatches,
 } from './django-source.js';
 import { planUserBatch, toMillis, type UserCandidate } from './plan.js';
-import { emptyReport, type ImportReport, refuse } from './report.js';
+import { emptyReport, fallBack, type ImportReport, refuse } from './report.js';
 
 export type { ImportReport } from './report.js';
 
 export interface DjangoImportOptions extends DjangoTables {
-  /** The Django database, already opened by the caller. */
-  source: Database;
+  /** The Django database, opened read-only by the caller (source.ts). */
+  source: SourceDatabase;
   dryRun: boolean;
   /** Import md5/sha1/crypt hashes too (refused by default: they fall to a GPU in seconds). */
   acceptUnsalted: boolean;
@@ -82,8 +83,10 @@ async function importUserBatch(
   options: DjangoImportOptions,
   report: ImportReport,
 ): Promise<void> {
-  const { candidates, refusals } = planUserBatch(rows, options);
-  for (const { reason, id } of refusals) refuse(report, reason, id);
+  const plan = planUserBatch(rows, { acceptUnsalted: options.acceptUnsalted, now: options.now() });
+  for (const { code, id } of plan.refusals) refuse(report, code, id);
+  for (const { code, id } of plan.fallbacks) fallBack(report, code, id);
+  const { candidates } = plan;
   const inserted = await store.insertUsers(candidates.map(toImportedUser));
   report.users.imported += inserted.size;
   for (const user of candidates.filter((c) => inserted.has(c.id))) {
@@ -117,9 +120,8 @@ async function classifyConflicts(
   const idByEmail = new Map(existing.map((e) => [e.email, e.id]));
   for (const user of missed) {
     if (emailById.get(user.id) === user.email) report.users.alreadyPresent++;
-    else if (idByEmail.has(user.email))
-      refuse(report, 'duplicate email after normalization (another account has it)', user.id);
-    else refuse(report, 'id already used by another Ras account', user.id);
+    else if (idByEmail.has(user.email)) refuse(report, 'email_duplicate', user.id, idByEmail.get(user.email));
+    else refuse(report, 'id_taken', user.id);
   }
 }
 
@@ -159,14 +161,14 @@ async function importTokenBatch(
     // Only onto the very account imported from this Django user: an id taken by someone else gets no token.
     const imported = emailById.get(userId);
     if (imported === undefined || imported !== normalizeEmail(row.email)) {
-      refuse(report, 'token of a user that was not imported', userId);
+      refuse(report, 'token_orphaned', userId);
       continue;
     }
     // The lifetime starts at the import: a token older than TOKEN_TTL must keep working after the switch.
     sessions.push({
       userId,
       tokenHash: hashToken(row.key),
-      createdAt: toMillis(row.created),
+      createdAt: toMillis(row.created) ?? now,
       expiresAt: now + options.sessionTtlMs,
     });
   }

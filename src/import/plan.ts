@@ -1,6 +1,10 @@
 import { normalizeEmail } from '../accounts/email.js';
-import { classifyDjangoHash } from '../crypto/django-passwords.js';
+import { classifyDjangoHash, djangoHashRefusal } from '../crypto/django-passwords.js';
 import type { DjangoUserRow } from './django-source.js';
+import type { FallbackCode, RefusalCode } from './report.js';
+
+/** Ras ids are 32-bit (PostgreSQL `integer`, like Django's AutoField). */
+export const MAX_IMPORTED_ID = 2 ** 31 - 1;
 
 /** A Django user that may be imported, with what its hash means for the report. */
 export interface UserCandidate {
@@ -15,54 +19,74 @@ export interface UserCandidate {
 
 export interface UserBatchPlan {
   candidates: UserCandidate[];
-  refusals: { reason: string; id: number }[];
+  refusals: { code: RefusalCode; id: number }[];
+  fallbacks: { code: FallbackCode; id: number }[];
 }
 
 /**
  * Decides, without touching any database, which rows of a batch may be imported and why the others may not:
- * an invalid email, an unknown hash format, or an unsalted legacy hash (unless `acceptUnsalted`). Each
- * row's hash is classified once.
+ * an id that cannot be one, an invalid email, an unknown hash format, parameters beyond what Ras verifies, or
+ * an unsalted legacy hash (unless `acceptUnsalted`). Each row's hash is classified once. An unreadable join
+ * date is replaced by the time of the import, and reported.
  */
-export function planUserBatch(rows: DjangoUserRow[], options: { acceptUnsalted: boolean }): UserBatchPlan {
-  const plan: UserBatchPlan = { candidates: [], refusals: [] };
+export function planUserBatch(
+  rows: DjangoUserRow[],
+  options: { acceptUnsalted: boolean; now: number },
+): UserBatchPlan {
+  const plan: UserBatchPlan = { candidates: [], refusals: [], fallbacks: [] };
   for (const row of rows) {
     const id = Number(row.id);
-    const email = normalizeEmail(row.email);
-    const hash = row.password ?? '';
-    const verdict = classifyDjangoHash(hash);
-    if (email === undefined) plan.refusals.push({ reason: 'invalid email address', id });
-    else if (verdict.kind === 'unknown') plan.refusals.push({ reason: 'unknown password hash format', id });
-    else if (verdict.kind === 'refused' && !options.acceptUnsalted) {
-      plan.refusals.push({
-        reason: `weak legacy password hash (${verdict.format}: a fast digest); --accept-unsalted imports it`,
-        id,
-      });
-    } else {
-      plan.candidates.push({
-        id,
-        email,
-        passwordHash: hash,
-        isActive: toBoolean(row.is_active),
-        dateJoined: toMillis(row.date_joined),
-        unusable: verdict.kind === 'unusable',
-      });
+    const refusal = refusalOf(row, id, options.acceptUnsalted);
+    if (refusal) {
+      plan.refusals.push({ code: refusal, id });
+      continue;
     }
+    let dateJoined = toMillis(row.date_joined);
+    if (dateJoined === undefined) {
+      plan.fallbacks.push({ code: 'date_joined_unreadable', id });
+      dateJoined = options.now;
+    }
+    plan.candidates.push({
+      id,
+      email: normalizeEmail(row.email)!,
+      passwordHash: row.password ?? '',
+      isActive: toBoolean(row.is_active),
+      dateJoined,
+      unusable: classifyDjangoHash(row.password ?? '').kind === 'unusable',
+    });
   }
   return plan;
+}
+
+function refusalOf(row: DjangoUserRow, id: number, acceptUnsalted: boolean): RefusalCode | undefined {
+  if (!Number.isInteger(id) || id < 1) return 'id_not_positive';
+  if (id > MAX_IMPORTED_ID) return 'id_too_large';
+  if (normalizeEmail(row.email) === undefined) return 'email_invalid';
+  const hash = row.password ?? '';
+  const verdict = classifyDjangoHash(hash);
+  if (verdict.kind === 'unknown') return 'hash_unknown';
+  if (verdict.kind === 'refused' && !acceptUnsalted) return `hash_weak_${verdict.format}`;
+  if (verdict.kind === 'supported' && djangoHashRefusal(hash)) return 'hash_out_of_bounds';
+  return undefined;
 }
 
 export function toBoolean(value: unknown): boolean {
   return value === true || value === 1 || value === '1' || value === 't' || value === 'true';
 }
 
-/** Django stores datetimes as text on SQLite ("2024-05-01 12:00:00.123456", UTC) and as timestamptz on PostgreSQL. */
-export function toMillis(value: unknown): number {
-  if (value instanceof Date) return value.getTime();
-  if (typeof value === 'number') return value;
-  if (typeof value === 'string') {
+const EARLIEST = Date.UTC(1900, 0, 1);
+const LATEST = Date.UTC(9999, 11, 31);
+
+/**
+ * Django stores datetimes as text on SQLite ("2024-05-01 12:00:00.123456", UTC) and as timestamps on
+ * PostgreSQL and MySQL. Undefined when the value is not a date between 1900 and 9999.
+ */
+export function toMillis(value: unknown): number | undefined {
+  let parsed = Number.NaN;
+  if (value instanceof Date) parsed = value.getTime();
+  else if (typeof value === 'string') {
     const iso = value.includes('T') ? value : value.replace(' ', 'T');
-    const parsed = Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(iso) ? iso : `${iso}Z`);
-    if (!Number.isNaN(parsed)) return parsed;
+    parsed = Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(iso) ? iso : `${iso}Z`);
   }
-  return Date.now();
+  return Number.isFinite(parsed) && parsed >= EARLIEST && parsed <= LATEST ? parsed : undefined;
 }
