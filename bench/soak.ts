@@ -27,6 +27,9 @@ const databaseUrl = options.databaseUrl ?? `sqlite:${join(dir, 'soak.db')}`;
 const ras = await startRas(databaseUrl);
 try {
   const account = await createAccount(ras);
+  // Logins go to an account of their own: each opens a session, and beyond SESSIONS_MAX (100) the oldest end,
+  // the `me` token among them.
+  const loginAccount = await createAccount(ras);
   const startRss = rssMb(ras.child.pid);
   const base = {
     url: ras.url,
@@ -57,7 +60,7 @@ try {
       ...base,
       method: 'POST',
       path: '/api/v1/users/login/',
-      body: { kind: 'fixed', json: { email: account.email, password: PASSWORD } },
+      body: { kind: 'fixed', json: { email: loginAccount.email, password: PASSWORD } },
       spreadClients: true,
       connections: 4,
       expectedStatus: 200,

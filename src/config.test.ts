@@ -49,3 +49,41 @@ describe('loadConfig', () => {
       expect(problems).toContain(key);
   });
 });
+
+describe('loadConfig refuses what it would otherwise misread', () => {
+  const problemsOf = (env: Record<string, string>) => {
+    try {
+      loadConfig(env);
+      return '';
+    } catch (error) {
+      return (error as ConfigError).problems.join('\n');
+    }
+  };
+
+  it.each([
+    ['RATE_LIMIT_LOGIN_PER_MINUTE', '1e2'],
+    ['TOKEN_TTL', '3600.5'],
+    ['PORT', '0x50'],
+    ['SESSIONS_MAX', ' 5 0'],
+  ])('%s=%s: numbers are digits only', (key, value) => {
+    expect(problemsOf({ [key]: value })).toContain(
+      `${key}=${JSON.stringify(value.trim())}: must be a whole number`,
+    );
+  });
+
+  it('lists the allowed values of a choice, and checks addresses, ports and URLs', () => {
+    expect(problemsOf({ LOG_LEVEL: 'loud' })).toContain(
+      'allowed values are fatal, error, warn, info, debug, trace, silent',
+    );
+    expect(problemsOf({ TRUST_PROXY: 'yes' })).toMatch(/TRUST_PROXY: "yes" is not an address or CIDR/);
+    expect(problemsOf({ TRUST_PROXY: '10.0.0.0/33' })).toMatch(/TRUST_PROXY/);
+    expect(problemsOf({ METRICS_PORT: '8000' })).toMatch(
+      /METRICS_PORT=8000: the metrics listener needs a port of its own/,
+    );
+    expect(problemsOf({ DATABASE_URL: 'postgres://' })).toMatch(/not a valid postgres:/);
+    expect(problemsOf({ SMTP_URL: 'smtp://relay:587' })).toMatch(/RESET_URL is required with SMTP_URL/);
+    expect(problemsOf({ SMTP_URL: 'log:', RESET_URL: 'https://x.example/reset' })).toMatch(
+      /containing \{token\}/,
+    );
+  });
+});

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
@@ -156,7 +157,11 @@ export function parseDatabaseUrl(url: string): DatabaseLocation {
     if (filename === '') throw new Error('DATABASE_URL sqlite: needs a path, e.g. sqlite:./data/ras.db');
     return { dialect: 'sqlite', filename };
   }
-  if (/^postgres(ql)?:\/\//.test(url)) return { dialect: 'postgres', connectionString: url };
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    if (!URL.canParse(url) || new URL(url).hostname === '')
+      throw new Error('DATABASE_URL is not a valid postgres://user:pass@host:port/db URL');
+    return { dialect: 'postgres', connectionString: url };
+  }
   throw new Error('DATABASE_URL must start with sqlite: or postgres://');
 }
 
@@ -215,16 +220,19 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     const value = environment[key];
     if (value !== undefined && value !== '') raw[key] = value.trim();
   }
+  const problems = wholeNumberProblems(raw);
+  for (const key of Object.keys(raw)) if (problems.some((p) => p.startsWith(`${key}=`))) delete raw[key];
   const env = Value.Convert(EnvSchema, Value.Default(EnvSchema, raw)) as Env;
-  const problems = [...Value.Errors(EnvSchema, env)].map(
-    (e) => `${e.path.slice(1)}=${JSON.stringify(raw[e.path.slice(1)])}: ${e.message}`,
-  );
+  problems.push(...[...Value.Errors(EnvSchema, env)].map((e) => problemOf(e.path.slice(1), raw)));
   const corsOrigins = parseCorsOrigins(env.CORS_ORIGINS, problems);
   if (/^\d+$/.test(env.TRUST_PROXY))
     problems.push(
       `TRUST_PROXY=${env.TRUST_PROXY}: a hop count cannot be checked against the connecting peer, and Fastify 5 ` +
         'trusts no proxy for one; name the proxies instead (addresses or CIDRs, comma-separated), or true',
     );
+  if (env.METRICS_PORT !== 0 && env.METRICS_PORT === env.PORT)
+    problems.push(`METRICS_PORT=${env.METRICS_PORT}: the metrics listener needs a port of its own, not PORT`);
+  const trustProxy = parseTrustProxy(env.TRUST_PROXY, problems);
   if (env.REDIS_URL && !/^rediss?:\/\//.test(env.REDIS_URL))
     problems.push('REDIS_URL must start with redis:// or rediss://');
   let database: DatabaseLocation | undefined;
@@ -247,7 +255,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     bodyLimit: env.BODY_LIMIT,
     logLevel: env.LOG_LEVEL,
     corsOrigins,
-    trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    trustProxy,
     redisUrl: env.REDIS_URL || null,
     rateLimit:
       env.RATE_LIMIT === 'off'
@@ -316,8 +324,47 @@ function parseCorsOrigins(value: string, problems: string[]): string[] {
   return origins;
 }
 
-function parseTrustProxy(value: string): boolean | string[] {
+function parseTrustProxy(value: string, problems: string[]): boolean | string[] {
   if (value === '' || value === 'false') return false;
   if (value === 'true') return true;
-  return value.split(',').map((a) => a.trim());
+  const proxies = value.split(',').map((a) => a.trim());
+  for (const proxy of proxies) {
+    const [address = '', bits] = proxy.split('/');
+    const family = isIP(address);
+    if (
+      family === 0 ||
+      (bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128)))
+    )
+      problems.push(
+        `TRUST_PROXY: ${JSON.stringify(proxy)} is not an address or CIDR; allowed: empty, true, false, or addresses/CIDRs separated by commas`,
+      );
+  }
+  return proxies;
+}
+
+/** The schema's integer variables: digits only (TypeBox would read 1e2 as 100 and 0x50 as 80). */
+function wholeNumberProblems(raw: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  for (const [key, schema] of Object.entries(EnvSchema.properties)) {
+    const value = raw[key];
+    if ((schema as { type?: string }).type === 'integer' && typeof value === 'string' && !/^\d+$/.test(value))
+      problems.push(`${key}=${JSON.stringify(value)}: must be a whole number, digits only`);
+  }
+  return problems;
+}
+
+/** One line per bad variable: what was given and what is allowed. */
+function problemOf(key: string, raw: Record<string, unknown>): string {
+  const schema = EnvSchema.properties[key as keyof typeof EnvSchema.properties] as {
+    anyOf?: { const: string }[];
+    minimum?: number;
+    maximum?: number;
+    pattern?: string;
+  };
+  const given = `${key}=${JSON.stringify(raw[key])}`;
+  if (schema.anyOf) return `${given}: allowed values are ${schema.anyOf.map((s) => s.const).join(', ')}`;
+  if (schema.minimum !== undefined || schema.maximum !== undefined)
+    return `${given}: must be from ${schema.minimum ?? 0} to ${schema.maximum ?? 'any size'}`;
+  if (schema.pattern) return `${given}: must match ${schema.pattern}`;
+  return `${given}: invalid`;
 }

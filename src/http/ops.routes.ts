@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { envelope } from './error-mapper.js';
 import { MESSAGES } from './messages.js';
 import { Envelope } from './schemas.js';
+import { VERSION } from '../version.js';
 
 const HEALTH_TIMEOUT_MS = 1000;
 
@@ -28,6 +29,14 @@ export const opsRoutes: FastifyPluginAsyncTypebox<{ checks: HealthCheck[] }> = a
   );
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  // Where a newcomer who opens the server's address in a browser finds the documentation.
+  app.get('/', { schema: { hide: true } }, async () => ({
+    name: 'Ras accounts API',
+    version: VERSION,
+    docs: '/docs',
+    openapi: '/openapi.json',
+  }));
 };
 
 async function allAnswer(checks: HealthCheck[]): Promise<boolean> {

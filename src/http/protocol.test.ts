@@ -163,3 +163,17 @@ describe('CORS_ORIGINS', () => {
     expect(foreign.headers['access-control-allow-origin']).toBeUndefined();
   });
 });
+
+it('answers GET / with where the documentation is', async () => {
+  const app = await buildTestApp('sqlite::memory:');
+  try {
+    const res = await app.inject({ url: '/' });
+    expect(res.json()).toMatchObject({
+      docs: '/docs',
+      openapi: '/openapi.json',
+      version: expect.any(String),
+    });
+  } finally {
+    await app.close();
+  }
+});

@@ -1,9 +1,11 @@
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { PASSWORD, uniqueEmail } from '../helpers.js';
-import { startServer } from './processes.js';
+import { freePort, ROOT, startServer } from './processes.js';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -75,5 +77,50 @@ describe('the server process (node dist/server.js)', () => {
     expect(server.output()).not.toContain(PASSWORD);
     expect(server.output()).not.toContain(result.auth_token);
     expect(server.output()).not.toContain(result.auth_token.slice(4));
+  });
+});
+
+describe('a start that cannot succeed: one line and the documented exit code, never a stack', () => {
+  const start = (env: Record<string, string>) =>
+    new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [join(ROOT, 'dist/server.js')], {
+        env: { ...process.env, LOG_LEVEL: 'silent', ...env },
+      });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('exit', (code) => resolve({ code, stderr }));
+    });
+
+  it('exits 69 for a missing PostgreSQL database', async () => {
+    const admin = inject('postgresAdminUrl');
+    if (!admin) return;
+    const url = new URL(admin);
+    url.pathname = '/ras_no_such_database';
+    const { code, stderr } = await start({ DATABASE_URL: url.toString(), PORT: String(await freePort()) });
+    expect(code).toBe(69);
+    expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(/^ras: cannot reach the database: /)]);
+  });
+
+  it('exits 73 for a SQLite path that cannot be created', async () => {
+    const { code, stderr } = await start({
+      DATABASE_URL: 'sqlite:/etc/passwd/ras.db',
+      PORT: String(await freePort()),
+    });
+    expect(code).toBe(73);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('exits 69 for a port in use, and 78 for a bad variable', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const { code, stderr } = await start({ DATABASE_URL: 'sqlite::memory:', PORT: String(port) });
+      expect(code).toBe(69);
+      expect(stderr).toMatch(/^ras: cannot listen: .*EADDRINUSE/);
+    } finally {
+      blocker.close();
+    }
+    expect((await start({ TRUST_PROXY: 'yes' })).code).toBe(78);
   });
 });
