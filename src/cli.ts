@@ -6,7 +6,9 @@
  * Exit codes: 0 done, 1 no such account, 2 usage error, 65 import finished with refused rows (unless
  * --allow-refusals), 69 database unreachable, 78 bad configuration.
  */
+import { existsSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { VERSION } from './version.js';
 import { StoreUnavailableError } from './accounts/storage.js';
 import { ConfigError, loadConfig } from './config.js';
 import { openServices, type Services } from './services.js';
@@ -21,6 +23,12 @@ const EXIT = { notFound: 1, usage: 2, refused: 65, unavailable: 69, config: 78 }
 
 const program = new Command('ras')
   .description('Ras accounts API: server and operator tools (configured by environment, see README)')
+  .version(VERSION)
+  .addHelpText(
+    'after',
+    '\nExit codes: 0 done, 1 no such account, 2 usage error, 65 import finished with refused rows,\n' +
+      '69 database unreachable, 78 bad configuration.',
+  )
   .showHelpAfterError()
   .exitOverride();
 
@@ -118,7 +126,14 @@ async function readStandardInput(): Promise<string> {
 }
 
 async function withServices(work: (services: Services) => Promise<void>): Promise<void> {
-  const services = await openServices(loadConfig(), { poolMax: 2 });
+  const config = loadConfig();
+  const { database } = config;
+  // Run from the wrong folder, the default sqlite:./data/ras.db would silently be a new, empty database.
+  if (database.dialect === 'sqlite' && database.filename !== ':memory:' && !existsSync(database.filename))
+    console.error(
+      `ras: warning: no database at ${database.filename}; creating a new, empty one (is DATABASE_URL right?)`,
+    );
+  const services = await openServices(config, { poolMax: 2 });
   try {
     await work(services);
   } finally {

@@ -1,4 +1,5 @@
 import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { DatabaseLocation } from '../config.js';
 import { loadBetterSqlite3 } from '../store/sqlite-module.js';
 
@@ -13,6 +14,8 @@ export async function backupSqlite(location: DatabaseLocation, destination: stri
   }
   if (!existsSync(location.filename)) throw new Error(`no database at ${location.filename}`);
   if (existsSync(destination)) throw new Error(`${destination} exists already; choose a new file`);
+  if (!existsSync(dirname(resolve(destination))))
+    throw new Error(`the folder ${dirname(resolve(destination))} does not exist; create it first`);
   const SqliteDatabase = await loadBetterSqlite3();
   // The copy holds every password hash: created 0600 before SQLite writes a page into it.
   closeSync(openSync(destination, 'wx', 0o600));
@@ -27,7 +30,9 @@ export async function backupSqlite(location: DatabaseLocation, destination: stri
         return 1000;
       },
     });
-    const check = new SqliteDatabase(destination, { readonly: true });
+    // The copy carries the source's WAL mode; back to a rollback journal, it is one self-contained file.
+    const check = new SqliteDatabase(destination);
+    check.pragma('journal_mode = delete');
     const integrity = check.pragma('integrity_check', { simple: true });
     check.close();
     process.stderr.write('\n');

@@ -55,6 +55,10 @@ export async function runUsersCommand(
       return;
     }
     case 'deactivate':
+      if (!user.isActive) {
+        console.log(`${user.email} (id ${user.id}) was already deactivated`);
+        return;
+      }
       await deactivateAccount(ctx, user.id);
       console.log(`deactivated ${user.email} (id ${user.id}); every session ended`);
       return;
@@ -62,11 +66,12 @@ export async function runUsersCommand(
       await activateAccount(ctx, user.id);
       console.log(`activated ${user.email} (id ${user.id})`);
       return;
-    case 'sessions':
-      for (const session of await allSessions(ctx, user.id)) {
-        console.log(JSON.stringify(sessionView(session)));
-      }
+    case 'sessions': {
+      const sessions = await allSessions(ctx, user.id);
+      if (sessions.length === 0) console.error(`${user.email} has no live session`);
+      for (const session of sessions) console.log(JSON.stringify(sessionView(session)));
       return;
+    }
     case 'logout-all': {
       const ended = await revokeAllSessions(ctx, user.id);
       console.log(`ended ${ended} session(s) of ${user.email}`);

@@ -33,6 +33,10 @@ describe('data at rest is private, whatever the umask', () => {
     const copy = join(folder, 'backup.db');
     await backupSqlite({ dialect: 'sqlite', filename: file }, copy);
     expect(modeOf(copy)).toBe(0o600);
+    expect(existsSync(`${copy}-wal`) || existsSync(`${copy}-shm`)).toBe(false);
+    await expect(
+      backupSqlite({ dialect: 'sqlite', filename: file }, join(folder, 'no', 'copy.db')),
+    ).rejects.toThrow(/the folder .*no does not exist/);
     await database.close();
   });
 });

@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
@@ -119,11 +122,32 @@ describeEachDatabase('ras users (CLI) while the server runs', (database) => {
     expect((await runCli(['users', 'show', account.email], env)).code).toBe(1);
   });
 
+  it('says when there is nothing to do: already deactivated, no session', async () => {
+    const account = await signupAccount(app);
+    await runCli(['users', 'deactivate', account.email], env);
+    const again = await runCli(['users', 'deactivate', account.email], env);
+    expect(again.stdout).toMatch(/was already deactivated/);
+    const none = await runCli(['users', 'sessions', account.email], env);
+    expect(none.code).toBe(0);
+    expect(none.stderr).toMatch(/has no live session/);
+  });
+
   it('exits 1 with a clear message for an unknown email', async () => {
     const result = await runCli(['users', 'deactivate', uniqueEmail('nobody')], env);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/no account with email/);
   });
+});
+
+it('tells its version and exit codes, and warns before creating a new, empty SQLite database', async () => {
+  expect((await runCli(['--version'], {})).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  expect((await runCli(['--help'], {})).stdout).toMatch(
+    /Exit codes: 0 done, 1 no such account, 2 usage error/,
+  );
+  const fresh = await runCli(['users', 'show', 'a@example.com'], {
+    DATABASE_URL: `sqlite:${join(mkdtempSync(join(tmpdir(), 'ras-cli-')), 'ras.db')}`,
+  });
+  expect(fresh.stderr).toMatch(/warning: no database at .*creating a new, empty one/);
 });
 
 it('exits 69 when the database cannot be reached, 78 for bad configuration, 2 for bad usage', async () => {
