@@ -132,6 +132,8 @@ function serverOptions(config: Config, options: AppOptions): FastifyServerOption
     // access log, requests share the root logger and the lines Ras writes carry `reqId` themselves.
     ...(config.accessLog ? {} : { childLoggerFactory: (logger) => logger }),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 100 },
+    // Unique across the workers of one port (Fastify's default counts from 1 in each process).
+    genReqId: requestIds(),
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy,
     // Slow clients cannot pin sockets: a whole request must arrive within 10 s, headers within 5 s.
@@ -192,6 +194,12 @@ const DRAINED_BODY_MAX = 16 * 1024 * 1024;
 function keepReadingTooLargeBody(request: FastifyRequest, reply: FastifyReply): void {
   const length = Number(request.headers['content-length']);
   if (Number.isSafeInteger(length) && length <= DRAINED_BODY_MAX) reply.removeHeader('connection');
+}
+
+function requestIds(): () => string {
+  const prefix = `${process.pid.toString(36)}-`;
+  let next = 0;
+  return () => prefix + (next++).toString(36);
 }
 
 /** Headers every answer carries, and the contract's envelope for every error and unknown route. */

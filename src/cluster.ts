@@ -38,7 +38,8 @@ export async function runPrimary(config: Config): Promise<void> {
       log.fatal({ code, signal }, `workers keep dying at start (${quickDeaths} in a row); giving up`);
       process.exit(1);
     }
-    log.error({ pid: worker.process.pid, code, signal }, 'worker died; starting a new one');
+    // `pid` is the primary's own (pino's base field); the dead worker's is `workerPid`.
+    log.error({ workerPid: worker.process.pid, code, signal }, 'worker died; starting a new one');
     fork();
   });
 

@@ -116,3 +116,24 @@ describe('security events in the log', () => {
     expect(raw).not.toContain(JSON.stringify('wrong password').slice(1, -1));
   });
 });
+
+it('writes reqId once per line with ACCESS_LOG=on too, and request ids carry the process id', async () => {
+  let raw = '';
+  const logStream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      raw += chunk.toString();
+      done();
+    },
+  });
+  const app = await buildTestApp('sqlite::memory:', { LOG_LEVEL: 'info', ACCESS_LOG: 'on' }, { logStream });
+  try {
+    await signupAccount(app);
+    const lines = raw.split('\n').filter((line) => line.includes('"event"'));
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(line.match(/"reqId"/g)).toHaveLength(1);
+    const id = (JSON.parse(lines[0]!) as { reqId: string }).reqId;
+    expect(id.startsWith(`${process.pid.toString(36)}-`)).toBe(true);
+  } finally {
+    await app.close();
+  }
+});

@@ -11,8 +11,10 @@ export function securityEvent(
   event: string,
   fields: Record<string, unknown> = {},
 ): void {
+  // With ACCESS_LOG=on the request's logger is a child that already carries `reqId`; without it, the root.
+  const reqId = request.log === request.server.log ? { reqId: request.id } : {};
   request.log.info(
-    { reqId: request.id, event, ip: request.ip, userId: request.auth?.session.userId, ...fields },
+    { ...reqId, event, ip: request.ip, userId: request.auth?.session.userId, ...fields },
     event,
   );
 }
