@@ -1,7 +1,5 @@
 import cors from '@fastify/cors';
 import formbody from '@fastify/formbody';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, {
   type FastifyInstance,
@@ -21,6 +19,7 @@ import { envelope, sendAnswer, toHttpAnswer } from './http/error-mapper.js';
 import { MESSAGES } from './http/messages.js';
 import { methodNotAllowed } from './http/method-not-allowed.js';
 import { opsRoutes } from './http/ops.routes.js';
+import { registerOpenApi } from './http/openapi.js';
 import { registerRateLimits } from './http/rate-limits.js';
 import { sessionsRoutes } from './http/sessions.routes.js';
 import { signupLoginRoutes, userRoutes } from './http/users.routes.js';
@@ -147,7 +146,7 @@ function serverOptions(config: Config, options: AppOptions): FastifyServerOption
 }
 
 async function registerPlugins(app: FastifyInstance, config: Config): Promise<void> {
-  // Only JSON and forms: the seed's DRF service parsed both; anything else is a 415.
+  // Only JSON and forms: the original DRF service parsed both; anything else is a 415.
   app.removeContentTypeParser('text/plain');
   await app.register(formbody, { bodyLimit: config.bodyLimit });
   if (config.corsOrigins.length > 0) {
@@ -158,28 +157,7 @@ async function registerPlugins(app: FastifyInstance, config: Config): Promise<vo
       maxAge: 600,
     });
   }
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'Ras accounts API',
-        version: '1.0.0',
-        description:
-          'Email-and-password accounts with token authentication, wire-compatible with the seed API.',
-      },
-      components: {
-        securitySchemes: {
-          token: {
-            type: 'apiKey',
-            in: 'header',
-            name: 'Authorization',
-            description: '`Token <auth_token>` (or `Bearer <auth_token>`)',
-          },
-        },
-      },
-    },
-  });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await registerOpenApi(app);
 }
 
 /** Bodies over the limit up to this size are read to their end and dropped, so their sender gets the 413. */

@@ -78,6 +78,17 @@ for (const [name, description] of userCommands) {
 }
 
 program
+  .command('openapi')
+  .description('print the OpenAPI 3.1 document of the API (what GET /openapi.json serves)')
+  .action(async () => {
+    const { buildApp } = await import('./app.js');
+    const app = await buildApp(loadConfig({ DATABASE_URL: 'sqlite::memory:', LOG_LEVEL: 'silent' }));
+    await app.ready();
+    console.log(JSON.stringify(app.swagger(), null, 2));
+    await app.close();
+  });
+
+program
   .command('backup <destination>')
   .description(
     "copy the SQLite database to <destination> with SQLite's online backup API, while the server runs",

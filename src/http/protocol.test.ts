@@ -177,3 +177,38 @@ it('answers GET / with where the documentation is', async () => {
     await app.close();
   }
 });
+
+it('describes what a client must send: operation ids, string fields, forms, Retry-After, a bearer scheme', async () => {
+  const app = await buildTestApp('sqlite::memory:');
+  try {
+    const doc = (await app.inject({ url: '/openapi.json' })).json<{
+      info: { version: string; license: { name: string } };
+      components: { securitySchemes: Record<string, { type: string; scheme: string }> };
+      paths: Record<string, Record<string, Record<string, unknown>>>;
+    }>();
+    expect(doc.info.license.name).toBe('MIT');
+    expect(doc.components.securitySchemes.token).toMatchObject({ type: 'http', scheme: 'bearer' });
+    const signup = doc.paths['/api/v1/users/signup/']!.post!;
+    expect(signup.operationId).toBe('postUsersSignup');
+    expect(signup.security).toEqual([]);
+    const body = signup.requestBody as {
+      content: Record<
+        string,
+        { schema: { properties: Record<string, { type: string }>; additionalProperties: boolean } }
+      >;
+    };
+    expect(body.content['application/json']!.schema.properties.email!.type).toBe('string');
+    expect(body.content['application/json']!.schema.additionalProperties).toBe(false);
+    expect(body.content['application/x-www-form-urlencoded']).toBeDefined();
+    const responses = doc.paths['/api/v1/users/login/']!.post!.responses as Record<
+      string,
+      { headers?: object }
+    >;
+    expect(responses['429']!.headers).toHaveProperty('Retry-After');
+    const ids = Object.values(doc.paths).flatMap((ops) => Object.values(ops).map((op) => op.operationId));
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(JSON.stringify(doc)).not.toMatch(/\bseed\b/i);
+  } finally {
+    await app.close();
+  }
+});
