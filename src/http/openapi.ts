@@ -42,7 +42,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
     },
     transformObject: (document) => {
       if (!('openapiObject' in document)) return document.swaggerObject;
-      finish(document.openapiObject as Json);
+      finish(document.openapiObject);
       return document.openapiObject;
     },
   });
@@ -91,8 +91,8 @@ function finishRequestBody(operation: Json): void {
   if (!content || !schema) return;
   const properties = (schema.properties ?? {}) as Record<string, Json>;
   for (const property of Object.values(properties)) {
-    if (property.type === undefined && /\(string/.test(String(property.description ?? '')))
-      property.type = 'string';
+    const description = typeof property.description === 'string' ? property.description : '';
+    if (property.type === undefined && /\(string/.test(description)) property.type = 'string';
   }
   schema.additionalProperties = false;
   content['application/x-www-form-urlencoded'] = { schema };
