@@ -24,8 +24,7 @@ import { registerRateLimits } from './http/rate-limits.js';
 import { sessionsRoutes } from './http/sessions.routes.js';
 import { signupLoginRoutes, userRoutes } from './http/users.routes.js';
 import { ownAccountScope } from './http/auth-guard.js';
-import type { Database } from './store/database.js';
-import { openServices } from './services.js';
+import { openServices, type Services } from './services.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -56,7 +55,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     passwords: options.passwords,
     background: app.log,
   });
-  const { ctx, database, redis } = services;
+  const { ctx, redis } = services;
   // Node's default is 60 s; a client gets as long for its headers as Fastify gives it for the connection.
   app.server.headersTimeout = CONNECTION_TIMEOUT_MS;
   // Node enforces headersTimeout and requestTimeout only when it sweeps its connections, every 30 s by
@@ -67,7 +66,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   // Declared up front so every request object keeps one shape (V8 hidden class) on the hot path.
   app.decorateRequest('auth', undefined);
   app.decorateRequest('authAttempt', undefined);
-  const metrics = config.metrics ? await startMetrics(app, ctx, database, config.metrics) : null;
+  const metrics = config.metrics ? await startMetrics(app, services, config.metrics) : null;
   app.addHook('onClose', async () => {
     metrics?.close();
     await services.close();
@@ -94,13 +93,23 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
 /** Loaded only when METRICS_PORT is set: prom-client alone adds ~13 MB to a process that never uses it. */
 async function startMetrics(
   app: FastifyInstance,
-  ctx: AccountsContext,
-  database: Database,
+  { ctx, database, deliverer }: Services,
   { host, port }: { host: string; port: number },
 ) {
   const { listenMetrics, registerMetrics } = await import('./http/metrics.js');
+  const mail = deliverer
+    ? {
+        get sent() {
+          return deliverer.sent;
+        },
+        get failed() {
+          return deliverer.failed;
+        },
+        backlog: () => ctx.store.outbox.backlog(ctx.now()),
+      }
+    : null;
   return listenMetrics(
-    registerMetrics(app, ctx, () => database.poolUse()),
+    registerMetrics(app, ctx, () => database.poolUse(), mail),
     host,
     port,
   );

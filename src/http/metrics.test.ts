@@ -45,3 +45,23 @@ describe('Prometheus metrics on METRICS_PORT', () => {
     expect((await app.inject({ url: '/metrics' })).statusCode).toBe(404);
   });
 });
+
+it('counts mails sent and queued, and the age of the oldest, with SMTP_URL set', async () => {
+  const port = await freePort();
+  const app = await buildTestApp('sqlite::memory:', { METRICS_PORT: String(port), SMTP_URL: 'log:' });
+  try {
+    await signupAccount(app);
+    const deadline = Date.now() + 5000;
+    let text = '';
+    while (!/ras_mail_sent_total 1/.test(text) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    }
+    expect(text).toMatch(/ras_mail_sent_total 1/);
+    expect(text).toMatch(/ras_mail_failed_total 0/);
+    expect(text).toMatch(/ras_mail_queued 0/);
+    expect(text).toMatch(/ras_mail_oldest_queued_seconds 0/);
+  } finally {
+    await app.close();
+  }
+});

@@ -23,12 +23,22 @@ export const EVENT_LOOP_RESOLUTION_MS = 10;
  * - ras_login_outcomes_total{outcome}: success, invalid, deactivated, refused (429), error
  * - ras_argon2_queued / ras_argon2_running: hashes waiting for and holding a slot
  * - ras_db_pool_connections{state}: PostgreSQL pool use (total, idle, waiting)
+ * - ras_mail_sent_total, ras_mail_failed_total (this process), ras_mail_queued and
+ *   ras_mail_oldest_queued_seconds (the shared outbox): with SMTP_URL set
  * - nodejs_* / process_*: prom-client's defaults, event-loop delay percentiles among them (reset each scrape)
  */
+/** The outbox, as metrics read it: what this process delivered, and what waits in the shared table. */
+export interface MailGauge {
+  sent: number;
+  failed: number;
+  backlog(): Promise<{ queued: number; oldestAgeMs: number }>;
+}
+
 export function registerMetrics(
   app: FastifyInstance,
   ctx: AccountsContext,
   pool: () => PoolGauge | null,
+  mail: MailGauge | null = null,
 ): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: EVENT_LOOP_RESOLUTION_MS });
@@ -81,6 +91,8 @@ export function registerMetrics(
     },
   });
 
+  if (mail) registerMailMetrics(registry, mail);
+
   const LOGIN_OUTCOMES: Record<number, string> = {
     200: 'success',
     400: 'invalid',
@@ -118,4 +130,38 @@ export async function listenMetrics(registry: Registry, host: string, port: numb
     server.listen(port, host, resolve);
   });
   return server;
+}
+
+function registerMailMetrics(registry: Registry, mail: MailGauge): void {
+  new Gauge({
+    name: 'ras_mail_sent_total',
+    help: 'Mails this process delivered since it started',
+    registers: [registry],
+    collect() {
+      this.set(mail.sent);
+    },
+  });
+  new Gauge({
+    name: 'ras_mail_failed_total',
+    help: 'Mails this process gave up on (24 h of retries) since it started',
+    registers: [registry],
+    collect() {
+      this.set(mail.failed);
+    },
+  });
+  const oldest = new Gauge({
+    name: 'ras_mail_oldest_queued_seconds',
+    help: 'Age of the oldest mail waiting in the outbox (0 when none)',
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'ras_mail_queued',
+    help: 'Mails waiting in the outbox, every instance counted',
+    registers: [registry],
+    async collect() {
+      const backlog = await mail.backlog().catch(() => ({ queued: 0, oldestAgeMs: 0 }));
+      this.set(backlog.queued);
+      oldest.set(backlog.queued === 0 ? 0 : backlog.oldestAgeMs / 1000);
+    },
+  });
 }

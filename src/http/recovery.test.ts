@@ -3,6 +3,9 @@
  * kind arrives with a working link; tokens are single-use, expire, are superseded; resets end every session.
  * @see issue 12
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -317,6 +320,27 @@ describe('the outbox', () => {
       }
     } finally {
       await app.close();
+    }
+  }, 30_000);
+});
+
+describe('the outbox across a restart', () => {
+  it('delivers after a restart a mail queued while SMTP was down', async () => {
+    const probe = await startMailServer();
+    const port = probe.port;
+    await probe.close();
+    const url = `sqlite:${join(mkdtempSync(join(tmpdir(), 'ras-outbox-')), 'ras.db')}`;
+    const first = await buildTestApp(url, mailEnv(`smtp://127.0.0.1:${port}`));
+    const { email } = await signupAccount(first);
+    await first.inject({ method: 'POST', url: '/api/v1/users/password/reset/', payload: { email } });
+    await first.close();
+    const mail = await startMailServer(port);
+    const second = await buildTestApp(url, mailEnv(mail.url));
+    try {
+      await mail.waitForSubject(email, 'Reset', 1, 20_000);
+    } finally {
+      await second.close();
+      await mail.close();
     }
   }, 30_000);
 });

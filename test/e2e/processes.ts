@@ -45,10 +45,13 @@ export interface RunningServer {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts the built server (`node dist/server.js`; `npm start` adds only a V8 memory flag) and waits until it listens. */
+/**
+ * Starts the built server exactly as the README's production launch does (`node --max-semi-space-size=8
+ * dist/server.js`: one process, which receives the signals itself) and waits until it listens.
+ */
 export async function startServer(env: Record<string, string>, cwd = ROOT): Promise<RunningServer> {
   const port = await freePort();
-  const child = spawn(process.execPath, [SERVER], {
+  const child = spawn(process.execPath, ['--max-semi-space-size=8', SERVER], {
     cwd,
     env: { ...process.env, PORT: String(port), ...env },
   });
