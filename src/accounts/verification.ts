@@ -74,6 +74,11 @@ export async function requestEmailChange(
   ctx.mail.wake();
 }
 
+/** The operator vouches for the address (`ras users verify-email`). */
+export function markEmailVerified(ctx: Pick<AccountsContext, 'store'>, userId: number): Promise<boolean> {
+  return ctx.store.users.setEmailVerified(userId);
+}
+
 /** The account as its owner sees it. */
 export async function accountOf(ctx: Pick<AccountsContext, 'store'>, userId: number): Promise<UserRecord> {
   const user = await ctx.store.users.findUserById(userId);

@@ -1,6 +1,7 @@
 import type { AccountsContext } from '../accounts/context.js';
 import { deleteAccount } from '../accounts/deletion.js';
 import { createResetToken, setPassword } from '../accounts/recovery.js';
+import { markEmailVerified } from '../accounts/verification.js';
 import type { LinkConfig } from '../config.js';
 import { activateAccount, deactivateAccount } from '../accounts/deactivation.js';
 import { findAccount } from '../accounts/lookup.js';
@@ -91,7 +92,7 @@ export async function runUsersCommand(
       return;
     }
     case 'verify-email':
-      await ctx.store.users.setEmailVerified(user.id);
+      await markEmailVerified(ctx, user.id);
       console.log(`${user.email} is verified`);
       return;
     case 'delete':
