@@ -79,7 +79,9 @@ const SessionItem = Type.Object({
 export const MAX_ROW_ID = 2_147_483_647;
 
 export const SessionsQuery = Type.Object({
-  limit: Type.Integer({ minimum: 1, maximum: 100, default: 50, description: 'Sessions per page' }),
+  limit: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: 100, default: 50, description: 'Sessions per page' }),
+  ),
   before: Type.Optional(
     Type.Integer({
       minimum: 1,

@@ -1,7 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { AccountsContext } from '../accounts/context.js';
-import { listSessions, revokeAllSessions, revokeSession, sessionView } from '../accounts/sessions.js';
+import {
+  listSessions,
+  revokeAllSessions,
+  revokeSession,
+  SESSION_PAGE,
+  sessionView,
+} from '../accounts/sessions.js';
 import { authOf } from './auth-guard.js';
 import { rowIdOf } from './path-ids.js';
 import { HttpRefusal } from './refusals.js';
@@ -35,7 +41,8 @@ export const sessionsRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext }>
     },
     async (request) => {
       const { session } = authOf(request);
-      const page = await listSessions(ctx, session.userId, request.query);
+      const { limit = SESSION_PAGE.default, before } = request.query;
+      const page = await listSessions(ctx, session.userId, { limit, before });
       return {
         status_code: 200,
         message: MESSAGES.sessions,
