@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -89,7 +88,7 @@ describe('ras/client, the typed client', () => {
       expect(bad.code).not.toBe(0);
       expect(bad.out).toMatch(/bad\.ts.*error TS2322: Type 'number' is not assignable to type 'string'/);
     } finally {
-      (await import('node:fs')).rmSync(dir, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
 });
