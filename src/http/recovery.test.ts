@@ -133,11 +133,15 @@ describeEachStore('recovery by email', (database, env) => {
       const timed = async (email: string) => {
         const started = performance.now();
         expect((await requestReset(email)).statusCode).toBe(200);
-        return performance.now() - started;
+        const elapsed = performance.now() - started;
+        // The work after the answer (a lookup; for the real account, a transaction) must not slow the next
+        // request's answer: only the answers are compared.
+        await new Promise((resolve) => setTimeout(resolve, 15));
+        return elapsed;
       };
       // Back-to-back pairs, which side goes first alternating; the real account's hourly limit is reached
       // early, so most of its requests are the limited kind: both kinds are answered before any work.
-      for (let i = 0; i < 30; i++) {
+      for (let i = 0; i < 40; i++) {
         const unknown = () => timed(uniqueEmail('nobody'));
         const known = () => timed(real.email);
         const [u, k] =
