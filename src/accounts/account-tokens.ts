@@ -15,6 +15,25 @@ const PREFIX: Record<AccountTokenKind, string> = {
   email_change: 'ras_verify_',
 };
 
+/** Makes a token of `kind` for the account and stores its hash in `store`, ending its earlier ones. */
+export async function replaceAccountToken(
+  ctx: Pick<AccountsContext, 'now'>,
+  store: Store,
+  request: { userId: number; kind: AccountTokenKind; newEmail?: string; ttlMs: number },
+): Promise<string> {
+  const token = PREFIX[request.kind] + randomBytes(32).toString('base64url');
+  const now = ctx.now();
+  await store.tokens.replaceToken({
+    userId: request.userId,
+    kind: request.kind,
+    tokenHash: hashToken(token),
+    newEmail: request.newEmail ?? null,
+    createdAt: now,
+    expiresAt: now + request.ttlMs,
+  });
+  return token;
+}
+
 /**
  * Issues a token of `kind` for the account, ending its earlier ones, and writes the mail that carries its
  * link to `to`, both in `store` (a transaction's).
@@ -25,17 +44,8 @@ export async function issueTokenByMail(
   request: { userId: number; kind: AccountTokenKind; to: string; newEmail?: string },
 ): Promise<void> {
   const mail = ctx.mail!;
-  const token = PREFIX[request.kind] + randomBytes(32).toString('base64url');
-  const now = ctx.now();
   const ttlMs = request.kind === 'reset' ? mail.resetTokenTtlMs : mail.verifyTokenTtlMs;
-  await store.tokens.replaceToken({
-    userId: request.userId,
-    kind: request.kind,
-    tokenHash: hashToken(token),
-    newEmail: request.newEmail ?? null,
-    createdAt: now,
-    expiresAt: now + ttlMs,
-  });
+  const token = await replaceAccountToken(ctx, store, { ...request, ttlMs });
   const url = request.kind === 'reset' ? mail.resetLink(token) : mail.verifyLink(token);
   await queueMail(ctx, store, {
     userId: request.userId,

@@ -4,9 +4,8 @@
  * account exists. At most RESETS_PER_HOUR mails per account: more requests send nothing and the last link
  * stays valid. Confirming ends every session and clears the login throttle of the account.
  */
-import { randomBytes } from 'node:crypto';
 import { hashToken } from '../crypto/tokens.js';
-import { issueTokenByMail, queueMail } from './account-tokens.js';
+import { issueTokenByMail, queueMail, replaceAccountToken } from './account-tokens.js';
 import type { AccountsContext, ClientInfo } from './context.js';
 import { normalizeEmail } from './email.js';
 import { AccountError } from './errors.js';
@@ -93,16 +92,6 @@ export async function setPassword(
 /**
  * A reset token for the operator to hand over (the way without mail); it ends the account's earlier ones.
  */
-export async function createResetToken(ctx: AccountsContext, userId: number, ttlMs: number): Promise<string> {
-  const token = `ras_reset_${randomBytes(32).toString('base64url')}`;
-  const now = ctx.now();
-  await ctx.store.tokens.replaceToken({
-    userId,
-    kind: 'reset',
-    tokenHash: hashToken(token),
-    newEmail: null,
-    createdAt: now,
-    expiresAt: now + ttlMs,
-  });
-  return token;
+export function createResetToken(ctx: AccountsContext, userId: number, ttlMs: number): Promise<string> {
+  return replaceAccountToken(ctx, ctx.store, { userId, kind: 'reset', ttlMs });
 }
