@@ -299,7 +299,114 @@ export interface paths {
 }
 export type webhooks = Record<string, never>;
 export interface components {
-    schemas: never;
+    schemas: {
+        Account: {
+            id: number;
+            email: string;
+            email_verified: boolean;
+            /** Format: date-time */
+            date_joined: string;
+            password_changed_at: string | null;
+        };
+        AccountAnswer: {
+            status_code: number;
+            message: string;
+            result: components["schemas"]["Account"];
+        };
+        Credentials: {
+            /** @description Email address (string) */
+            email: string;
+            /** @description Password (string, 8 to 1024 characters) */
+            password: string;
+        };
+        EmailChange: {
+            /** @description The account password (string) */
+            password: string;
+            /** @description The new address (string) */
+            new_email: string;
+        };
+        EmailVerification: {
+            /** @description The token of the verification link (string, `ras_verify_…`) */
+            token: string;
+        };
+        Envelope: {
+            status_code: number;
+            message: string;
+        };
+        Error: {
+            detail: string;
+        };
+        Health: {
+            /** @enum {string} */
+            status: "ok";
+        };
+        InvalidToken: {
+            message: string;
+        };
+        PasswordChange: {
+            /** @description The password now (string) */
+            current_password: string;
+            /** @description The new password (string); the signup policy applies */
+            new_password: string;
+        };
+        PasswordChanged: {
+            status_code: number;
+            message: string;
+            result: {
+                /** @description The token of the new session */
+                auth_token: string;
+            };
+        };
+        PasswordConfirmation: {
+            /** @description The account password (string) */
+            password: string;
+        };
+        ResetConfirmation: {
+            /** @description The token of the reset link (string, `ras_reset_…`) */
+            token: string;
+            /** @description The new password (string); the signup policy applies */
+            new_password: string;
+        };
+        ResetRequest: {
+            /** @description The account email (string) */
+            email: string;
+        };
+        Session: {
+            id: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            expires_at: string;
+            /**
+             * Format: date-time
+             * @description Refreshed at most once an hour
+             */
+            last_seen_at: string;
+            user_agent: string | null;
+            ip: string | null;
+            /** @description True for the session of the token that asked */
+            current: boolean;
+        };
+        SessionPage: {
+            status_code: number;
+            message: string;
+            /** @description Live sessions, newest first; never a token or its hash */
+            result: components["schemas"]["Session"][];
+            /** @description Pass as `?before=` for the next page; null on the last page */
+            next_before: number | null;
+        };
+        SignedIn: {
+            status_code: number;
+            message: string;
+            result: components["schemas"]["User"];
+        };
+        User: {
+            id: number;
+            email: string;
+            /** @description Send as `Authorization: Token <auth_token>` */
+            auth_token: string;
+        };
+    };
     responses: never;
     parameters: never;
     requestBodies: never;
@@ -317,61 +424,27 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    /**
-                     * @description Email address (string)
-                     * @example user@user.com
-                     */
-                    email: string;
-                    /**
-                     * @description Password (string, 8 to 1024 characters)
-                     * @example correct horse battery
-                     */
-                    password: string;
-                };
-                "application/x-www-form-urlencoded": {
-                    /**
-                     * @description Email address (string)
-                     * @example user@user.com
-                     */
-                    email: string;
-                    /**
-                     * @description Password (string, 8 to 1024 characters)
-                     * @example correct horse battery
-                     */
-                    password: string;
-                };
+                "application/json": components["schemas"]["Credentials"];
+                "application/x-www-form-urlencoded": components["schemas"]["Credentials"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description The new account and the token of its first session */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        status_code: number;
-                        message: string;
-                        result: {
-                            id: number;
-                            email: string;
-                            /** @description Send as `Authorization: Token <auth_token>` */
-                            auth_token: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["SignedIn"];
                 };
             };
-            /** @description Status and message */
+            /** @description The password is refused: too short, too long, too common, or based on the email */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        status_code: number;
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description Invalid email, or email already taken */
@@ -380,10 +453,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        status_code: number;
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The body is larger than BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The body is neither JSON nor a urlencoded form */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description Too many signups from this address (Retry-After says when to try again) */
@@ -394,10 +482,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        status_code: number;
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The database (or Redis) does not answer; retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
         };
@@ -411,61 +505,36 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    /**
-                     * @description Email address (string)
-                     * @example user@user.com
-                     */
-                    email: string;
-                    /**
-                     * @description Password (string, 8 to 1024 characters)
-                     * @example correct horse battery
-                     */
-                    password: string;
-                };
-                "application/x-www-form-urlencoded": {
-                    /**
-                     * @description Email address (string)
-                     * @example user@user.com
-                     */
-                    email: string;
-                    /**
-                     * @description Password (string, 8 to 1024 characters)
-                     * @example correct horse battery
-                     */
-                    password: string;
-                };
+                "application/json": components["schemas"]["Credentials"];
+                "application/x-www-form-urlencoded": components["schemas"]["Credentials"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description The account and the token of the new session */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        status_code: number;
-                        message: string;
-                        result: {
-                            id: number;
-                            email: string;
-                            /** @description Send as `Authorization: Token <auth_token>` */
-                            auth_token: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["SignedIn"];
                 };
             };
-            /** @description Status and message */
+            /** @description Wrong email or password (the same answer for both) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        status_code: number;
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The email is not verified (only with REQUIRE_VERIFIED_EMAIL=on) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description The account is deactivated (told only with the right password) */
@@ -474,10 +543,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        status_code: number;
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The body is larger than BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The body is neither JSON nor a urlencoded form */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description Too many failed attempts or requests (Retry-After says when to try again) */
@@ -488,10 +572,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        status_code: number;
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The database (or Redis) does not answer; retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
         };
@@ -505,33 +595,18 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    /**
-                     * @description The account email (string)
-                     * @example user@user.com
-                     */
-                    email: string;
-                };
-                "application/x-www-form-urlencoded": {
-                    /**
-                     * @description The account email (string)
-                     * @example user@user.com
-                     */
-                    email: string;
-                };
+                "application/json": components["schemas"]["ResetRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["ResetRequest"];
             };
         };
         responses: {
-            /** @description Status and message */
+            /** @description The same answer whether the account exists */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        status_code: number;
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description Not a valid email address */
@@ -540,10 +615,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        status_code: number;
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The body is larger than BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The body is neither JSON nor a urlencoded form */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description Too many requests from this address */
@@ -554,10 +644,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        status_code: number;
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description Email delivery is not configured */
@@ -566,10 +653,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        status_code: number;
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
         };
@@ -583,46 +667,48 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    /** @description The token of the reset link (string, `ras_reset_…`) */
-                    token: string;
-                    /** @description The new password (string); the signup policy applies */
-                    new_password: string;
-                };
-                "application/x-www-form-urlencoded": {
-                    /** @description The token of the reset link (string, `ras_reset_…`) */
-                    token: string;
-                    /** @description The new password (string); the signup policy applies */
-                    new_password: string;
-                };
+                "application/json": components["schemas"]["ResetConfirmation"];
+                "application/x-www-form-urlencoded": components["schemas"]["ResetConfirmation"];
             };
         };
         responses: {
-            /** @description Status and message */
+            /** @description The password is set; every session has ended */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        status_code: number;
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
-            /** @description Status and message */
+            /** @description The link is invalid, used or expired, or the new password is refused */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        status_code: number;
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
-            /** @description Status and message */
+            /** @description The body is larger than BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The body is neither JSON nor a urlencoded form */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+            /** @description Too many attempts from this address */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
@@ -630,22 +716,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        status_code: number;
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
-            /** @description Status and message */
+            /** @description The database (or Redis) does not answer; retry */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        status_code: number;
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
         };
@@ -659,39 +739,54 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    /** @description The token of the verification link (string, `ras_verify_…`) */
-                    token: string;
-                };
-                "application/x-www-form-urlencoded": {
-                    /** @description The token of the verification link (string, `ras_verify_…`) */
-                    token: string;
-                };
+                "application/json": components["schemas"]["EmailVerification"];
+                "application/x-www-form-urlencoded": components["schemas"]["EmailVerification"];
             };
         };
         responses: {
-            /** @description Status and message */
+            /** @description The address is verified (or changed) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        status_code: number;
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
-            /** @description Status and message */
+            /** @description The link is invalid, used or expired */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        status_code: number;
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The body is larger than BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The body is neither JSON nor a urlencoded form */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The database (or Redis) does not answer; retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
         };
@@ -708,18 +803,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The logged-in user and the token that asked */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        id: number;
-                        email: string;
-                        /** @description Send as `Authorization: Token <auth_token>` */
-                        auth_token: string;
-                    };
+                    "application/json": components["schemas"]["User"];
                 };
             };
             /** @description No credentials (`detail`), or an unknown, expired or revoked token (`message: Invalid Token`) */
@@ -728,11 +818,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                    } | {
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["InvalidToken"];
                 };
             };
             /** @description A valid token for another account, or an unknown id */
@@ -741,9 +827,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description The user id is not a positive integer */
@@ -752,24 +836,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                    } | {
-                        status_code: number;
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["Envelope"];
                 };
             };
-            /** @description Status and message */
+            /** @description The database is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        status_code: number;
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
         };
@@ -786,16 +862,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Status and message */
+            /** @description The session has ended */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        status_code: number;
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description No credentials (`detail`), or an unknown, expired or revoked token (`message: Invalid Token`) */
@@ -804,11 +877,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                    } | {
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["InvalidToken"];
                 };
             };
             /** @description A valid token for another account, or an unknown id */
@@ -817,9 +886,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description The user id is not a positive integer */
@@ -828,24 +895,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                    } | {
-                        status_code: number;
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["Envelope"];
                 };
             };
-            /** @description Status and message */
+            /** @description The database is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        status_code: number;
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
         };
@@ -873,41 +932,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        status_code: number;
-                        message: string;
-                        /** @description Live sessions, newest first; never a token or its hash */
-                        result: {
-                            id: number;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            expires_at: string;
-                            /**
-                             * Format: date-time
-                             * @description Refreshed at most once an hour
-                             */
-                            last_seen_at: string;
-                            user_agent: string | null;
-                            ip: string | null;
-                            /** @description True for the session of the token that asked */
-                            current: boolean;
-                        }[];
-                        /** @description Pass as `?before=` for the next page; null on the last page */
-                        next_before: number | null;
-                    };
+                    "application/json": components["schemas"]["SessionPage"];
                 };
             };
-            /** @description Status and message */
+            /** @description `limit` or `before` is out of range */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        status_code: number;
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description No credentials (`detail`), or an unknown, expired or revoked token (`message: Invalid Token`) */
@@ -916,11 +950,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                    } | {
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["InvalidToken"];
                 };
             };
             /** @description A valid token for another account, or an unknown id */
@@ -929,9 +959,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description The user id is not a positive integer */
@@ -940,24 +968,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                    } | {
-                        status_code: number;
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["Envelope"];
                 };
             };
-            /** @description Status and message */
+            /** @description The database is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        status_code: number;
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
         };
@@ -976,16 +996,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Status and message */
+            /** @description The session has ended */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        status_code: number;
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description No credentials (`detail`), or an unknown, expired or revoked token (`message: Invalid Token`) */
@@ -994,11 +1011,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                    } | {
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["InvalidToken"];
                 };
             };
             /** @description A valid token for another account, or an unknown id */
@@ -1007,9 +1020,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description `{"detail":"Not found."}` for a user id that is not a positive integer; the envelope for a session that is not this account's */
@@ -1018,24 +1029,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                    } | {
-                        status_code: number;
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["Envelope"];
                 };
             };
-            /** @description Status and message */
+            /** @description The database is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        status_code: number;
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
         };
@@ -1052,16 +1055,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Status and message */
+            /** @description Every session has ended */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        status_code: number;
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description No credentials (`detail`), or an unknown, expired or revoked token (`message: Invalid Token`) */
@@ -1070,11 +1070,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                    } | {
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["InvalidToken"];
                 };
             };
             /** @description A valid token for another account, or an unknown id */
@@ -1083,9 +1079,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description The user id is not a positive integer */
@@ -1094,24 +1088,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                    } | {
-                        status_code: number;
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["Envelope"];
                 };
             };
-            /** @description Status and message */
+            /** @description The database is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        status_code: number;
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
         };
@@ -1128,18 +1114,8 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    /** @description The password now (string) */
-                    current_password: string;
-                    /** @description The new password (string); the signup policy applies */
-                    new_password: string;
-                };
-                "application/x-www-form-urlencoded": {
-                    /** @description The password now (string) */
-                    current_password: string;
-                    /** @description The new password (string); the signup policy applies */
-                    new_password: string;
-                };
+                "application/json": components["schemas"]["PasswordChange"];
+                "application/x-www-form-urlencoded": components["schemas"]["PasswordChange"];
             };
         };
         responses: {
@@ -1149,26 +1125,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        status_code: number;
-                        message: string;
-                        result: {
-                            /** @description The token of the new session */
-                            auth_token: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["PasswordChanged"];
                 };
             };
-            /** @description Status and message */
+            /** @description The current password is wrong, or the new one is refused */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        status_code: number;
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description No credentials (`detail`), or an unknown, expired or revoked token (`message: Invalid Token`) */
@@ -1177,11 +1143,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                    } | {
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["InvalidToken"];
                 };
             };
             /** @description A valid token for another account, or an unknown id */
@@ -1190,9 +1152,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description The user id is not a positive integer */
@@ -1201,24 +1161,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                    } | {
-                        status_code: number;
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["Envelope"];
                 };
             };
-            /** @description Status and message */
+            /** @description The body is larger than BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The body is neither JSON nor a urlencoded form */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The database is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        status_code: number;
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
         };
@@ -1235,39 +1205,27 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    /** @description The account password (string) */
-                    password: string;
-                };
-                "application/x-www-form-urlencoded": {
-                    /** @description The account password (string) */
-                    password: string;
-                };
+                "application/json": components["schemas"]["PasswordConfirmation"];
+                "application/x-www-form-urlencoded": components["schemas"]["PasswordConfirmation"];
             };
         };
         responses: {
-            /** @description Status and message */
+            /** @description The account is deactivated */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        status_code: number;
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
-            /** @description Status and message */
+            /** @description The password is wrong */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        status_code: number;
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description No credentials (`detail`), or an unknown, expired or revoked token (`message: Invalid Token`) */
@@ -1276,11 +1234,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                    } | {
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["InvalidToken"];
                 };
             };
             /** @description A valid token for another account, or an unknown id */
@@ -1289,9 +1243,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description The user id is not a positive integer */
@@ -1300,24 +1252,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                    } | {
-                        status_code: number;
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["Envelope"];
                 };
             };
-            /** @description Status and message */
+            /** @description The body is larger than BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The body is neither JSON nor a urlencoded form */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The database is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        status_code: number;
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
         };
@@ -1340,18 +1302,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        status_code: number;
-                        message: string;
-                        result: {
-                            id: number;
-                            email: string;
-                            email_verified: boolean;
-                            /** Format: date-time */
-                            date_joined: string;
-                            password_changed_at: string | null;
-                        };
-                    };
+                    "application/json": components["schemas"]["AccountAnswer"];
                 };
             };
             /** @description No credentials (`detail`), or an unknown, expired or revoked token (`message: Invalid Token`) */
@@ -1360,11 +1311,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                    } | {
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["InvalidToken"];
                 };
             };
             /** @description A valid token for another account, or an unknown id */
@@ -1373,9 +1320,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description The user id is not a positive integer */
@@ -1384,24 +1329,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                    } | {
-                        status_code: number;
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["Envelope"];
                 };
             };
-            /** @description Status and message */
+            /** @description The database is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        status_code: number;
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
         };
@@ -1418,16 +1355,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Status and message */
+            /** @description A new link is on its way */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        status_code: number;
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description No credentials (`detail`), or an unknown, expired or revoked token (`message: Invalid Token`) */
@@ -1436,11 +1370,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                    } | {
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["InvalidToken"];
                 };
             };
             /** @description A valid token for another account, or an unknown id */
@@ -1449,9 +1379,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description The user id is not a positive integer */
@@ -1460,24 +1388,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                    } | {
-                        status_code: number;
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["Envelope"];
                 };
             };
-            /** @description Status and message */
+            /** @description The database is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        status_code: number;
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
         };
@@ -1494,59 +1414,36 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    /** @description The account password (string) */
-                    password: string;
-                    /** @description The new address (string) */
-                    new_email: string;
-                };
-                "application/x-www-form-urlencoded": {
-                    /** @description The account password (string) */
-                    password: string;
-                    /** @description The new address (string) */
-                    new_email: string;
-                };
+                "application/json": components["schemas"]["EmailChange"];
+                "application/x-www-form-urlencoded": components["schemas"]["EmailChange"];
             };
         };
         responses: {
-            /** @description Status and message */
+            /** @description A confirmation link has been mailed to the new address */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        status_code: number;
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
-            /** @description Status and message */
+            /** @description The password is wrong */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        status_code: number;
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
-            /** @description The address is taken (the envelope), or the token is missing or invalid */
+            /** @description The address is invalid or taken (the envelope), or the token is missing or invalid */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        status_code: number;
-                        message: string;
-                    } | {
-                        detail: string;
-                    } | {
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Envelope"] | components["schemas"]["Error"] | components["schemas"]["InvalidToken"];
                 };
             };
             /** @description A valid token for another account, or an unknown id */
@@ -1555,9 +1452,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description The user id is not a positive integer */
@@ -1566,24 +1461,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                    } | {
-                        status_code: number;
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["Envelope"];
                 };
             };
-            /** @description Status and message */
+            /** @description The body is larger than BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The body is neither JSON nor a urlencoded form */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The database is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        status_code: number;
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
         };
@@ -1600,39 +1505,27 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    /** @description The account password (string) */
-                    password: string;
-                };
-                "application/x-www-form-urlencoded": {
-                    /** @description The account password (string) */
-                    password: string;
-                };
+                "application/json": components["schemas"]["PasswordConfirmation"];
+                "application/x-www-form-urlencoded": components["schemas"]["PasswordConfirmation"];
             };
         };
         responses: {
-            /** @description Status and message */
+            /** @description The account is deleted */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        status_code: number;
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
-            /** @description Status and message */
+            /** @description The password is wrong */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        status_code: number;
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description No credentials (`detail`), or an unknown, expired or revoked token (`message: Invalid Token`) */
@@ -1641,11 +1534,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                    } | {
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["InvalidToken"];
                 };
             };
             /** @description A valid token for another account, or an unknown id */
@@ -1654,9 +1543,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description The user id is not a positive integer */
@@ -1665,24 +1552,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                    } | {
-                        status_code: number;
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["Envelope"];
                 };
             };
-            /** @description Status and message */
+            /** @description The body is larger than BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The body is neither JSON nor a urlencoded form */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The database is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        status_code: number;
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
         };
@@ -1702,10 +1599,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        status: "ok";
-                    };
+                    "application/json": components["schemas"]["Health"];
                 };
             };
             /** @description Too many requests from this address */
@@ -1716,22 +1610,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        status_code: number;
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
-            /** @description Status and message */
+            /** @description The database or Redis does not answer */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        status_code: number;
-                        message: string;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
         };

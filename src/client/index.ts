@@ -9,9 +9,16 @@
  *   await ras.api.GET('/api/v1/users/{userid}/', { params: { path: { userid: String(data!.result.id) } } });
  */
 import createClient, { type Client, type Middleware } from 'openapi-fetch';
-import type { paths } from './api.js';
+import type { components, paths } from './api.js';
 
-export type { paths } from './api.js';
+export type { components, paths } from './api.js';
+
+/** The document's named schemas, for callers' own signatures. */
+export type Schemas = components['schemas'];
+export type User = Schemas['User'];
+export type SignedIn = Schemas['SignedIn'];
+export type Session = Schemas['Session'];
+export type Envelope = Schemas['Envelope'];
 
 export interface RasClient {
   /** Every route, typed: `api.POST('/api/v1/users/signup/', { body })`, `api.GET('/api/v1/users/{userid}/', …)`. */

@@ -8,10 +8,11 @@ import { clientOf } from './client.js';
 import { type Limits, passwordCheckLimit } from './rate-limits.js';
 import { logRefusal, securityEvent } from './security-log.js';
 import { MESSAGES, SEED } from './messages.js';
+import { PASSWORD_MESSAGES } from '../accounts/password-policy.js';
 import {
   authErrors,
   DeactivateBody,
-  Envelope,
+  envelopeOf,
   PasswordChangeBody,
   PasswordChangedResponse,
   tokenSecurity,
@@ -37,7 +38,15 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{
         security: tokenSecurity,
         params: UserIdParams,
         body: PasswordChangeBody,
-        response: { 200: PasswordChangedResponse, 400: Envelope, ...authErrors },
+        response: {
+          200: PasswordChangedResponse,
+          400: envelopeOf(
+            'The current password is wrong, or the new one is refused',
+            SEED.invalidCredentials,
+            PASSWORD_MESSAGES.tooCommon,
+          ),
+          ...authErrors,
+        },
       },
     },
     async (request, reply) => {
@@ -60,7 +69,11 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{
         security: tokenSecurity,
         params: UserIdParams,
         body: DeactivateBody,
-        response: { 200: Envelope, 400: Envelope, ...authErrors },
+        response: {
+          200: envelopeOf('The account is deactivated', SEED.deactivated),
+          400: envelopeOf('The password is wrong', SEED.invalidCredentials),
+          ...authErrors,
+        },
       },
     },
     async (request, reply) => {

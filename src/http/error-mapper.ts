@@ -123,5 +123,6 @@ function validationMessage(error: Partial<FastifyError>): string {
   if (first?.keyword === 'required' && typeof missing === 'string') return `${missing} is required`;
   if (error.validationContext === 'body' && first?.keyword === 'type')
     return 'request body must be a JSON object';
+  if (error.validationContext === 'querystring') return MESSAGES.invalidQuery;
   return `invalid request ${error.validationContext ?? ''}`.trim();
 }

@@ -7,7 +7,7 @@ import { accountOf, requestEmailChange, resendVerification } from '../accounts/v
 import { authOf } from './auth-guard.js';
 import { clientOf } from './client.js';
 import { envelope } from './error-mapper.js';
-import { MESSAGES } from './messages.js';
+import { MESSAGES, SEED } from './messages.js';
 import { type Limits, passwordCheckLimit } from './rate-limits.js';
 import { logRefusal, securityEvent } from './security-log.js';
 import {
@@ -15,8 +15,9 @@ import {
   authErrors,
   DeactivateBody,
   Detail,
-  EmailChangeBody,
   Envelope,
+  EmailChangeBody,
+  envelopeOf,
   MessageOnly,
   tokenSecurity,
   UserIdParams,
@@ -68,7 +69,7 @@ export const lifecycleRoutes: FastifyPluginAsyncTypebox<{
         summary: 'Mail a new verification link',
         security: tokenSecurity,
         params: UserIdParams,
-        response: { 200: Envelope, ...authErrors },
+        response: { 200: envelopeOf('A new link is on its way', MESSAGES.verificationSent), ...authErrors },
       },
     },
     async (request) => {
@@ -89,11 +90,16 @@ export const lifecycleRoutes: FastifyPluginAsyncTypebox<{
         params: UserIdParams,
         body: EmailChangeBody,
         response: {
-          200: Envelope,
-          400: Envelope,
+          200: envelopeOf('A confirmation link has been mailed to the new address', MESSAGES.emailChangeSent),
+          400: envelopeOf('The password is wrong', SEED.invalidCredentials),
           ...authErrors,
           401: Type.Union([Envelope, Detail, MessageOnly], {
-            description: 'The address is taken (the envelope), or the token is missing or invalid',
+            description: 'The address is invalid or taken (the envelope), or the token is missing or invalid',
+            examples: [
+              { status_code: 401, message: SEED.emailTaken },
+              { detail: SEED.credentialsMissing },
+              { message: SEED.invalidToken },
+            ],
           }),
         },
       },
@@ -118,7 +124,11 @@ export const lifecycleRoutes: FastifyPluginAsyncTypebox<{
         security: tokenSecurity,
         params: UserIdParams,
         body: DeactivateBody,
-        response: { 200: Envelope, 400: Envelope, ...authErrors },
+        response: {
+          200: envelopeOf('The account is deleted', MESSAGES.accountDeleted),
+          400: envelopeOf('The password is wrong', SEED.invalidCredentials),
+          ...authErrors,
+        },
       },
     },
     async (request, reply) => {

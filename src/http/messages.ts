@@ -42,4 +42,5 @@ export const MESSAGES = {
   mailNotConfigured: 'email delivery is not configured',
   internal: 'internal server error',
   badRequest: 'bad request',
+  invalidQuery: 'invalid request querystring',
 } as const;

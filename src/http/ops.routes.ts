@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { envelope } from './error-mapper.js';
 import { MESSAGES } from './messages.js';
-import { Envelope } from './schemas.js';
+import { envelopeOf } from './schemas.js';
 import { VERSION } from '../version.js';
 
 const HEALTH_TIMEOUT_MS = 1000;
@@ -19,7 +19,10 @@ export const opsRoutes: FastifyPluginAsyncTypebox<{ checks: HealthCheck[] }> = a
         tags: ['ops'],
         summary:
           '200 when the process is up and the database (and Redis, when configured) answer within a second; 503 otherwise',
-        response: { 200: Type.Object({ status: Type.Literal('ok') }), 503: Envelope },
+        response: {
+          200: Type.Object({ status: Type.Literal('ok') }, { title: 'Health', examples: [{ status: 'ok' }] }),
+          503: envelopeOf('The database or Redis does not answer', MESSAGES.unavailable),
+        },
       },
     },
     async (_request, reply) => {

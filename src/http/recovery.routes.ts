@@ -4,10 +4,11 @@ import { confirmPasswordReset, requestPasswordReset } from '../accounts/recovery
 import { verifyEmail } from '../accounts/verification.js';
 import { clientOf } from './client.js';
 import { envelope } from './error-mapper.js';
-import { MESSAGES } from './messages.js';
+import { MESSAGES, SEED } from './messages.js';
 import { type Limits, passwordCheckLimit } from './rate-limits.js';
 import { logRefusal, securityEvent } from './security-log.js';
-import { Envelope, envelopeOf, ResetConfirmBody, ResetRequestBody, VerifyEmailBody } from './schemas.js';
+import { envelopeOf, ResetConfirmBody, ResetRequestBody, VerifyEmailBody } from './schemas.js';
+import { PASSWORD_MESSAGES } from '../accounts/password-policy.js';
 
 /** Recovery by email, without a session: ask for a reset link, use it, follow a verification link. */
 export const recoveryRoutes: FastifyPluginAsyncTypebox<{
@@ -23,10 +24,10 @@ export const recoveryRoutes: FastifyPluginAsyncTypebox<{
         summary: 'Mail a password reset link (the same answer, in the same time, whether the account exists)',
         body: ResetRequestBody,
         response: {
-          200: Envelope,
-          400: envelopeOf('Not a valid email address'),
-          429: envelopeOf('Too many requests from this address'),
-          503: envelopeOf('Email delivery is not configured'),
+          200: envelopeOf('The same answer whether the account exists', MESSAGES.resetRequested),
+          400: envelopeOf('Not a valid email address', SEED.emailInvalid),
+          429: envelopeOf('Too many requests from this address', MESSAGES.rateLimited),
+          503: envelopeOf('Email delivery is not configured', MESSAGES.mailNotConfigured),
         },
       },
     },
@@ -48,7 +49,15 @@ export const recoveryRoutes: FastifyPluginAsyncTypebox<{
         tags: ['recovery'],
         summary: 'Set a new password with a reset link: every session ends',
         body: ResetConfirmBody,
-        response: { 200: Envelope, 400: Envelope, 429: Envelope, 503: Envelope },
+        response: {
+          200: envelopeOf('The password is set; every session has ended', MESSAGES.passwordReset),
+          400: envelopeOf(
+            'The link is invalid, used or expired, or the new password is refused',
+            MESSAGES.linkInvalid,
+            PASSWORD_MESSAGES.tooShort,
+          ),
+          429: envelopeOf('Too many attempts from this address', MESSAGES.rateLimited),
+        },
       },
     },
     async (request, reply) => {
@@ -67,7 +76,10 @@ export const recoveryRoutes: FastifyPluginAsyncTypebox<{
         tags: ['recovery'],
         summary: 'Follow a verification (or email change) link',
         body: VerifyEmailBody,
-        response: { 200: Envelope, 400: Envelope },
+        response: {
+          200: envelopeOf('The address is verified (or changed)', MESSAGES.emailVerified),
+          400: envelopeOf('The link is invalid, used or expired', MESSAGES.linkInvalid),
+        },
       },
     },
     async (request) => {

@@ -1,4 +1,5 @@
 import { type TSchema, Type } from '@sinclair/typebox';
+import { MESSAGES, SEED } from './messages.js';
 
 /**
  * Request and response schemas. Fastify validates and serializes with them and @fastify/swagger documents
@@ -13,49 +14,86 @@ export const Credentials = Type.Object(
       examples: ['correct horse battery'],
     }),
   },
-  { additionalProperties: true },
+  { title: 'Credentials', additionalProperties: true },
 );
 
 export const UserIdParams = Type.Object({
   userid: Type.String({ description: "The account's numeric id" }),
 });
 
+/*
+ * A `title` names a schema in the OpenAPI document (`components.schemas`, see openapi.ts). `examples` beside a
+ * response are the messages Ras really sends there: a string is an envelope's message, its status_code is the
+ * response's status; an object is an example body as it is.
+ */
+type Examples = (string | Record<string, unknown>)[];
+
+/** The shape of a real token (`ras_` + 43 base64url characters), for examples only. */
+const EXAMPLE_TOKEN = 'ras_3q2Xk9vWcP0dYhL7mN4bR8tF1sJ6eA5uZ0wQyTgHiKx';
+
 /** `{"status_code": N, "message": "..."}`: the seed's envelope, used by every error Ras adds too. */
-export function envelopeOf(description: string) {
-  return Type.Object({ status_code: Type.Integer(), message: Type.String() }, { description });
+export function envelopeOf(description: string, ...examples: Examples) {
+  return Type.Object(
+    { status_code: Type.Integer(), message: Type.String() },
+    { title: 'Envelope', description, examples },
+  );
 }
 
 export const Envelope = envelopeOf('Status and message');
 
-export const Detail = Type.Object({ detail: Type.String() });
-export const MessageOnly = Type.Object({ message: Type.String() });
+/** DRF's own error body, which the seed's authentication and permission errors use. */
+export function errorOf(description: string, ...examples: Examples) {
+  return Type.Object({ detail: Type.String() }, { title: 'Error', description, examples });
+}
 
-const AuthResult = Type.Object({
-  id: Type.Integer(),
-  email: Type.String(),
-  auth_token: Type.String({ description: 'Send as `Authorization: Token <auth_token>`' }),
+export const Detail = errorOf('An error in the shape of Django REST Framework');
+export const MessageOnly = Type.Object({ message: Type.String() }, { title: 'InvalidToken' });
+
+const AuthResult = Type.Object(
+  {
+    id: Type.Integer(),
+    email: Type.String(),
+    auth_token: Type.String({ description: 'Send as `Authorization: Token <auth_token>`' }),
+  },
+  { title: 'User' },
+);
+
+export function signedInOf(status: 200 | 201, description: string, message: string) {
+  return Type.Object(
+    { status_code: Type.Integer(), message: Type.String(), result: AuthResult },
+    {
+      title: 'SignedIn',
+      description,
+      examples: [
+        {
+          status_code: status,
+          message,
+          result: { id: 1, email: 'user@user.com', auth_token: EXAMPLE_TOKEN },
+        },
+      ],
+    },
+  );
+}
+
+export const UserResponse = Type.Object(AuthResult.properties, {
+  title: 'User',
+  description: 'The logged-in user and the token that asked',
+  examples: [{ id: 1, email: 'user@user.com', auth_token: EXAMPLE_TOKEN }],
 });
-
-export const SignedInResponse = Type.Object({
-  status_code: Type.Integer(),
-  message: Type.String(),
-  result: AuthResult,
-});
-
-export const UserResponse = AuthResult;
 
 /** The 401/403/404 answers every authenticated route gives, as the seed's DRF service gave them. */
 export const authErrors: Record<number, TSchema> = {
   401: Type.Union([Detail, MessageOnly], {
     description:
       'No credentials (`detail`), or an unknown, expired or revoked token (`message: Invalid Token`)',
+    examples: [{ detail: SEED.credentialsMissing }, { message: SEED.invalidToken }],
   }),
-  403: Type.Object(
-    { detail: Type.String() },
-    { description: 'A valid token for another account, or an unknown id' },
-  ),
-  404: Type.Union([Detail, Envelope], { description: 'The user id is not a positive integer' }),
-  503: Envelope,
+  403: errorOf('A valid token for another account, or an unknown id', { detail: SEED.permissionDenied }),
+  404: Type.Union([Detail, Envelope], {
+    description: 'The user id is not a positive integer',
+    examples: [{ detail: SEED.notFoundDetail }],
+  }),
+  503: envelopeOf('The database is unavailable', MESSAGES.unavailable),
 };
 
 export const tokenSecurity = [{ token: [] }];
@@ -65,15 +103,18 @@ export const SessionParams = Type.Object({
   sessionid: Type.String({ description: 'The session id, from the session list' }),
 });
 
-const SessionItem = Type.Object({
-  id: Type.Integer(),
-  created_at: Type.String({ format: 'date-time' }),
-  expires_at: Type.String({ format: 'date-time' }),
-  last_seen_at: Type.String({ format: 'date-time', description: 'Refreshed at most once an hour' }),
-  user_agent: Type.Union([Type.String(), Type.Null()]),
-  ip: Type.Union([Type.String(), Type.Null()]),
-  current: Type.Boolean({ description: 'True for the session of the token that asked' }),
-});
+const SessionItem = Type.Object(
+  {
+    id: Type.Integer(),
+    created_at: Type.String({ format: 'date-time' }),
+    expires_at: Type.String({ format: 'date-time' }),
+    last_seen_at: Type.String({ format: 'date-time', description: 'Refreshed at most once an hour' }),
+    user_agent: Type.Union([Type.String(), Type.Null()]),
+    ip: Type.Union([Type.String(), Type.Null()]),
+    current: Type.Boolean({ description: 'True for the session of the token that asked' }),
+  },
+  { title: 'Session' },
+);
 
 /** Largest id an INTEGER column holds on PostgreSQL; anything above cannot exist and must not reach SQL. */
 export const MAX_ROW_ID = 2_147_483_647;
@@ -91,37 +132,50 @@ export const SessionsQuery = Type.Object({
   ),
 });
 
-export const SessionsResponse = Type.Object({
-  status_code: Type.Integer(),
-  message: Type.String(),
-  result: Type.Array(SessionItem, { description: 'Live sessions, newest first; never a token or its hash' }),
-  next_before: Type.Union([Type.Integer(), Type.Null()], {
-    description: 'Pass as `?before=` for the next page; null on the last page',
-  }),
-});
+export const SessionsResponse = Type.Object(
+  {
+    status_code: Type.Integer(),
+    message: Type.String(),
+    result: Type.Array(SessionItem, {
+      description: 'Live sessions, newest first; never a token or its hash',
+    }),
+    next_before: Type.Union([Type.Integer(), Type.Null()], {
+      description: 'Pass as `?before=` for the next page; null on the last page',
+    }),
+  },
+  { title: 'SessionPage' },
+);
 
 export const PasswordChangeBody = Type.Object(
   {
     current_password: Type.Unknown({ description: 'The password now (string)' }),
     new_password: Type.Unknown({ description: 'The new password (string); the signup policy applies' }),
   },
-  { additionalProperties: true },
+  { title: 'PasswordChange', additionalProperties: true },
 );
 
-export const PasswordChangedResponse = Type.Object({
-  status_code: Type.Integer(),
-  message: Type.String(),
-  result: Type.Object({ auth_token: Type.String({ description: 'The token of the new session' }) }),
-});
+export const PasswordChangedResponse = Type.Object(
+  {
+    status_code: Type.Integer(),
+    message: Type.String(),
+    result: Type.Object({ auth_token: Type.String({ description: 'The token of the new session' }) }),
+  },
+  {
+    title: 'PasswordChanged',
+    examples: [
+      { status_code: 200, message: MESSAGES.passwordChanged, result: { auth_token: EXAMPLE_TOKEN } },
+    ],
+  },
+);
 
 export const DeactivateBody = Type.Object(
   { password: Type.Unknown({ description: 'The account password (string)' }) },
-  { additionalProperties: true },
+  { title: 'PasswordConfirmation', additionalProperties: true },
 );
 
 export const ResetRequestBody = Type.Object(
   { email: Type.Unknown({ description: 'The account email (string)', examples: ['user@user.com'] }) },
-  { additionalProperties: true },
+  { title: 'ResetRequest', additionalProperties: true },
 );
 
 export const ResetConfirmBody = Type.Object(
@@ -129,12 +183,12 @@ export const ResetConfirmBody = Type.Object(
     token: Type.Unknown({ description: 'The token of the reset link (string, `ras_reset_…`)' }),
     new_password: Type.Unknown({ description: 'The new password (string); the signup policy applies' }),
   },
-  { additionalProperties: true },
+  { title: 'ResetConfirmation', additionalProperties: true },
 );
 
 export const VerifyEmailBody = Type.Object(
   { token: Type.Unknown({ description: 'The token of the verification link (string, `ras_verify_…`)' }) },
-  { additionalProperties: true },
+  { title: 'EmailVerification', additionalProperties: true },
 );
 
 export const EmailChangeBody = Type.Object(
@@ -142,17 +196,23 @@ export const EmailChangeBody = Type.Object(
     password: Type.Unknown({ description: 'The account password (string)' }),
     new_email: Type.Unknown({ description: 'The new address (string)' }),
   },
-  { additionalProperties: true },
+  { title: 'EmailChange', additionalProperties: true },
 );
 
-export const AccountResponse = Type.Object({
-  status_code: Type.Integer(),
-  message: Type.String(),
-  result: Type.Object({
-    id: Type.Integer(),
-    email: Type.String(),
-    email_verified: Type.Boolean(),
-    date_joined: Type.String({ format: 'date-time' }),
-    password_changed_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-  }),
-});
+export const AccountResponse = Type.Object(
+  {
+    status_code: Type.Integer(),
+    message: Type.String(),
+    result: Type.Object(
+      {
+        id: Type.Integer(),
+        email: Type.String(),
+        email_verified: Type.Boolean(),
+        date_joined: Type.String({ format: 'date-time' }),
+        password_changed_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+      },
+      { title: 'Account' },
+    ),
+  },
+  { title: 'AccountAnswer' },
+);

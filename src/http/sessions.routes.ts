@@ -11,13 +11,12 @@ import {
 import { authOf } from './auth-guard.js';
 import { rowIdOf } from './path-ids.js';
 import { HttpRefusal } from './refusals.js';
-import { MESSAGES } from './messages.js';
+import { MESSAGES, SEED } from './messages.js';
 import { securityEvent } from './security-log.js';
 import {
   authErrors,
   Detail,
   envelopeOf,
-  Envelope,
   SessionParams,
   SessionsQuery,
   SessionsResponse,
@@ -36,7 +35,11 @@ export const sessionsRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext }>
         security: tokenSecurity,
         params: UserIdParams,
         querystring: SessionsQuery,
-        response: { 200: SessionsResponse, 400: Envelope, ...authErrors },
+        response: {
+          200: SessionsResponse,
+          400: envelopeOf('`limit` or `before` is out of range', MESSAGES.invalidQuery),
+          ...authErrors,
+        },
       },
     },
     async (request) => {
@@ -61,11 +64,12 @@ export const sessionsRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext }>
         security: tokenSecurity,
         params: SessionParams,
         response: {
-          200: Envelope,
+          200: envelopeOf('The session has ended', MESSAGES.sessionRevoked),
           ...authErrors,
           404: Type.Union([Detail, envelopeOf('Not a session of this account')], {
             description:
               '`{"detail":"Not found."}` for a user id that is not a positive integer; the envelope for a session that is not this account\'s',
+            examples: [{ detail: SEED.notFoundDetail }, { status_code: 404, message: MESSAGES.notFound }],
           }),
         },
       },
@@ -88,7 +92,10 @@ export const sessionsRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext }>
         summary: 'End every session of the account, the current one included',
         security: tokenSecurity,
         params: UserIdParams,
-        response: { 200: Envelope, ...authErrors },
+        response: {
+          200: envelopeOf('Every session has ended', MESSAGES.loggedOutEverywhere),
+          ...authErrors,
+        },
       },
     },
     async (request) => {

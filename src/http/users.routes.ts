@@ -7,13 +7,13 @@ import { authOf } from './auth-guard.js';
 import { clientOf } from './client.js';
 import { type Limits, passwordCheckLimit } from './rate-limits.js';
 import { logRefusal, securityEvent } from './security-log.js';
-import { SEED } from './messages.js';
+import { MESSAGES, SEED } from './messages.js';
+import { PASSWORD_MESSAGES } from '../accounts/password-policy.js';
 import {
   authErrors,
   Credentials,
-  Envelope,
   envelopeOf,
-  SignedInResponse,
+  signedInOf,
   tokenSecurity,
   UserIdParams,
   UserResponse,
@@ -33,10 +33,17 @@ export const signupLoginRoutes: FastifyPluginAsyncTypebox<{
         summary: 'Create an account and its first session',
         body: Credentials,
         response: {
-          201: SignedInResponse,
-          400: Envelope,
-          401: envelopeOf('Invalid email, or email already taken'),
-          429: envelopeOf('Too many signups from this address (Retry-After says when to try again)'),
+          201: signedInOf(201, 'The new account and the token of its first session', SEED.signedUp),
+          400: envelopeOf(
+            'The password is refused: too short, too long, too common, or based on the email',
+            PASSWORD_MESSAGES.tooShort,
+            PASSWORD_MESSAGES.tooCommon,
+          ),
+          401: envelopeOf('Invalid email, or email already taken', SEED.emailInvalid, SEED.emailTaken),
+          429: envelopeOf(
+            'Too many signups from this address (Retry-After says when to try again)',
+            MESSAGES.rateLimited,
+          ),
         },
       },
     },
@@ -59,10 +66,18 @@ export const signupLoginRoutes: FastifyPluginAsyncTypebox<{
         description: 'Every login opens a new session with its own token; earlier sessions stay valid.',
         body: Credentials,
         response: {
-          200: SignedInResponse,
-          400: Envelope,
-          404: envelopeOf('The account is deactivated (told only with the right password)'),
-          429: envelopeOf('Too many failed attempts or requests (Retry-After says when to try again)'),
+          200: signedInOf(200, 'The account and the token of the new session', SEED.loggedIn),
+          400: envelopeOf('Wrong email or password (the same answer for both)', SEED.invalidCredentials),
+          403: envelopeOf(
+            'The email is not verified (only with REQUIRE_VERIFIED_EMAIL=on)',
+            MESSAGES.emailUnverified,
+          ),
+          404: envelopeOf('The account is deactivated (told only with the right password)', SEED.deactivated),
+          429: envelopeOf(
+            'Too many failed attempts or requests (Retry-After says when to try again)',
+            MESSAGES.throttled,
+            MESSAGES.rateLimited,
+          ),
         },
       },
     },
@@ -103,7 +118,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext }> = a
         summary: 'End the session of the presented token (only that one)',
         security: tokenSecurity,
         params: UserIdParams,
-        response: { 200: Envelope, ...authErrors },
+        response: { 200: envelopeOf('The session has ended', SEED.loggedOut), ...authErrors },
       },
     },
     async (request) => {
