@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, PASSWORD, signupAccount, uniqueEmail } from '../../test/helpers.js';
@@ -154,6 +155,24 @@ describe('the OpenAPI document', () => {
     expect(json.headers.location).toBe('/openapi.json');
     expect((await app.inject({ url: '/docs/yaml' })).statusCode).toBe(404);
     expect((await app.inject({ url: '/docs/' })).statusCode).toBe(200);
+  });
+
+  it("is the README's reference: the table of operations lists each, with its summary and its auth", () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const rows = readme
+      .split('\n')
+      .map((line) =>
+        /^\| (GET|POST|DELETE|PUT|PATCH) +\| `([^`]+)` +\| (.+?) +\| (none|token) +\|$/.exec(line),
+      )
+      .filter((match) => match !== null)
+      .map(([, method, path, summary, auth]) => ({ method, path, summary, auth }));
+    const documented = operations().map(({ path, method, op }) => ({
+      method: method.toUpperCase(),
+      path,
+      summary: (op as { summary?: string }).summary,
+      auth: (op as { security?: unknown[] }).security?.length ? 'token' : 'none',
+    }));
+    expect(rows).toEqual(documented);
   });
 
   async function post(url: string, payload: Json) {
