@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import cors from '@fastify/cors';
 import formbody from '@fastify/formbody';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -96,7 +97,7 @@ async function startMetrics(
   { ctx, database, deliverer }: Services,
   { host, port }: { host: string; port: number },
 ) {
-  const { listenMetrics, registerMetrics } = await import('./http/metrics.js');
+  const { listenMetrics, registerMetrics, reportToPrimary } = await import('./http/metrics.js');
   const mail = deliverer
     ? {
         get sent() {
@@ -108,11 +109,13 @@ async function startMetrics(
         backlog: () => ctx.store.outbox.backlog(ctx.now()),
       }
     : null;
-  return listenMetrics(
-    registerMetrics(app, ctx, () => database.poolUse(), mail),
-    host,
-    port,
-  );
+  const registry = registerMetrics(app, ctx, () => database.poolUse(), mail);
+  // A worker of WORKERS > 1: the primary listens and asks every worker at each scrape.
+  if (cluster.isWorker) {
+    reportToPrimary(registry);
+    return null;
+  }
+  return listenMetrics(registry, host, port);
 }
 
 function serverOptions(config: Config, options: AppOptions): FastifyServerOptions {

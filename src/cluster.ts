@@ -11,7 +11,8 @@ const MAX_QUICK_DEATHS = 5;
  * hands connections round-robin), starts a new worker when one dies, and on SIGTERM/SIGINT asks every worker
  * to drain, exiting 0 once all have. Each worker has its own database connection (SQLite) or pool
  * (PostgreSQL, DATABASE_POOL_MAX each). A worker that dies right after starting five times in a row means a
- * broken configuration or database: the primary gives up (exit 1) rather than fork forever.
+ * broken configuration or database: the primary gives up (exit 1) rather than fork forever. With METRICS_PORT
+ * the primary serves /metrics, asking every worker at each scrape.
  */
 export async function runPrimary(config: Config): Promise<void> {
   const log = pino({ level: config.logLevel });
@@ -52,6 +53,10 @@ export async function runPrimary(config: Config): Promise<void> {
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
 
+  if (config.metrics) {
+    const { listenClusterMetrics } = await import('./http/metrics.js');
+    await listenClusterMetrics(config.metrics.host, config.metrics.port);
+  }
   log.info({ workers: config.workers }, 'starting workers');
   for (let i = 0; i < config.workers; i++) fork();
 }

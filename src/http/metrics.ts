@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AccountsContext } from '../accounts/context.js';
 
 export interface PoolGauge {
@@ -20,12 +20,17 @@ export const EVENT_LOOP_RESOLUTION_MS = 10;
  * Off unless METRICS_PORT is set; when off, no hook is added and the request path pays nothing.
  *
  * - ras_http_requests_total / ras_http_request_duration_seconds, by route pattern, method and status
- * - ras_login_outcomes_total{outcome}: success, invalid, deactivated, refused (429), error
+ * - ras_login_outcomes_total{outcome}: by the login's status: success (200), invalid (400), unverified (403),
+ *   deactivated (404), refused (429), error (any other: 413, 415, 503, 500)
  * - ras_argon2_queued / ras_argon2_running: hashes waiting for and holding a slot
  * - ras_db_pool_connections{state}: PostgreSQL pool use (total, idle, waiting)
  * - ras_mail_sent_total, ras_mail_failed_total (this process), ras_mail_queued and
  *   ras_mail_oldest_queued_seconds (the shared outbox): with SMTP_URL set
  * - nodejs_* / process_*: prom-client's defaults, event-loop delay percentiles among them (reset each scrape)
+ *
+ * With WORKERS > 1 the workers only collect; the cluster's primary serves the listener and each scrape asks
+ * every worker (prom-client's AggregatorRegistry): counters and per-process gauges are summed, the shared
+ * outbox's gauges are read once.
  */
 /** The outbox, as metrics read it: what this process delivered, and what waits in the shared table. */
 export interface MailGauge {
@@ -96,6 +101,7 @@ export function registerMetrics(
   const LOGIN_OUTCOMES: Record<number, string> = {
     200: 'success',
     400: 'invalid',
+    403: 'unverified',
     404: 'deactivated',
     429: 'refused',
   };
@@ -113,8 +119,29 @@ export function registerMetrics(
   return registry;
 }
 
+/** In a cluster worker: answer the primary's scrapes with this registry instead of listening. */
+export function reportToPrimary(registry: Registry): void {
+  new AggregatorRegistry(); // its constructor installs the worker's answering listener
+  AggregatorRegistry.setRegistries([registry]);
+}
+
+/** In the cluster's primary: serve every worker's metrics, aggregated, on host:port. */
+export function listenClusterMetrics(host: string, port: number): Promise<Server> {
+  const aggregator = new AggregatorRegistry();
+  return listenMetrics(
+    { metrics: () => aggregator.clusterMetrics(), contentType: aggregator.contentType },
+    host,
+    port,
+  );
+}
+
+interface MetricsSource {
+  metrics(): Promise<string>;
+  contentType: string;
+}
+
 /** Serves `GET /metrics` from the registry on host:port; returns the server so app.close() can stop it. */
-export async function listenMetrics(registry: Registry, host: string, port: number): Promise<Server> {
+export async function listenMetrics(registry: MetricsSource, host: string, port: number): Promise<Server> {
   const server = createServer((request, response) => {
     if (request.method !== 'GET' || request.url !== '/metrics') {
       response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
@@ -153,11 +180,13 @@ function registerMailMetrics(registry: Registry, mail: MailGauge): void {
     name: 'ras_mail_oldest_queued_seconds',
     help: 'Age of the oldest mail waiting in the outbox (0 when none)',
     registers: [registry],
+    aggregator: 'max',
   });
   new Gauge({
     name: 'ras_mail_queued',
     help: 'Mails waiting in the outbox, every instance counted',
     registers: [registry],
+    aggregator: 'max', // every worker reads the same table
     async collect() {
       const backlog = await mail.backlog().catch(() => ({ queued: 0, oldestAgeMs: 0 }));
       this.set(backlog.queued);

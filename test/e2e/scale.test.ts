@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PASSWORD, uniqueEmail } from '../helpers.js';
-import { runCli, type RunningServer, startServer } from './processes.js';
+import { freePort, runCli, type RunningServer, startServer } from './processes.js';
 
 async function post(server: RunningServer, path: string, body: unknown, token?: string) {
   const res = await fetch(`${server.url}${path}`, {
@@ -101,13 +101,17 @@ describe.runIf(postgresUrl && redisUrl)('two instances with REDIS_URL: per-addre
 
 describe('WORKERS=2 on one SQLite file', () => {
   let server: RunningServer;
+  let metricsUrl: string;
   beforeAll(async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'ras-workers-')), 'ras.db');
+    const metricsPort = await freePort();
+    metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
     server = await startServer({
       DATABASE_URL: `sqlite:${file}`,
       WORKERS: '2',
       RATE_LIMIT: 'off',
       LOG_LEVEL: 'info',
+      METRICS_PORT: String(metricsPort),
     });
   });
   afterAll(async () => {
@@ -126,6 +130,22 @@ describe('WORKERS=2 on one SQLite file', () => {
       emails.slice(0, 40).map((email) => post(server, '/api/v1/users/login/', { email, password: PASSWORD })),
     );
     expect(logins.map((r) => r.status)).toEqual(logins.map(() => 200));
+  });
+
+  it('counts every request of every worker in each scrape of /metrics', async () => {
+    const healthChecks = async () => {
+      const text = await (await fetch(metricsUrl)).text();
+      const line = /^ras_http_requests_total\{[^}]*route="\/healthz"[^}]*\} (\d+)$/m.exec(text);
+      return Number(line?.[1] ?? 0);
+    };
+    const before = await healthChecks();
+    // New connections each time, so node:cluster spreads them over both workers.
+    for (let i = 0; i < 40; i++)
+      await fetch(`${server.url}/healthz`, { headers: { connection: 'close' } }).then((r) => r.text());
+    const scrapes = [await healthChecks(), await healthChecks(), await healthChecks()];
+    expect(scrapes).toEqual([before + 40, before + 40, before + 40]);
+    const text = await (await fetch(metricsUrl)).text();
+    expect(text).toMatch(/^ras_login_outcomes_total\{outcome="success"\} 40$/m);
   });
 
   it('replaces a dead worker and keeps serving', async () => {
