@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = `${ROOT}dist/cli.js`;
 const SERVER = `${ROOT}dist/server.js`;
+/** The package's bin, as `ras serve` runs it. */
+export const SERVE = [CLI, 'serve'];
 
 export interface CliResult {
   code: number | null;
@@ -49,9 +51,13 @@ export interface RunningServer {
  * Starts the built server exactly as the README's production launch does (`node --max-semi-space-size=8
  * dist/server.js`: one process, which receives the signals itself) and waits until it listens.
  */
-export async function startServer(env: Record<string, string>, cwd = ROOT): Promise<RunningServer> {
+export async function startServer(
+  env: Record<string, string>,
+  cwd = ROOT,
+  command: string[] = ['--max-semi-space-size=8', SERVER],
+): Promise<RunningServer> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--max-semi-space-size=8', SERVER], {
+  const child = spawn(process.execPath, command, {
     cwd,
     env: { ...process.env, PORT: String(port), ...env },
   });

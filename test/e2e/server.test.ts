@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { PASSWORD, uniqueEmail } from '../helpers.js';
-import { freePort, ROOT, startServer } from './processes.js';
+import { freePort, ROOT, SERVE, startServer } from './processes.js';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -50,6 +50,13 @@ describe('the server process (node dist/server.js)', () => {
     const answers = await Promise.all(inFlight);
     expect(answers.map((r) => r.status)).toEqual([201, 201, 201, 201]);
     expect(code).toBe(0);
+    await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();
+  });
+
+  it('`ras serve` (the bin) is the server process itself: SIGTERM drains it and it exits 0', async () => {
+    const server = await startServer({ DATABASE_URL: `sqlite:${join(tempDir(), 'ras.db')}` }, ROOT, SERVE);
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    expect(await server.stop('SIGTERM')).toBe(0);
     await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();
   });
 
