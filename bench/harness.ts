@@ -106,6 +106,11 @@ export async function load(spec: LoadSpec): Promise<LoadResult> {
   return JSON.parse(output.trim().split('\n').at(-1) ?? '{}') as LoadResult;
 }
 
+/** A run interleaved with a baseline (the raw server), in one load process: see `LoadSpec.baseline`. */
+export function loadInterleaved(spec: LoadSpec, baseline: LoadSpec): Promise<LoadResult> {
+  return load({ ...spec, baseline });
+}
+
 export const RAS_ENV = { LOG_LEVEL: 'info', TRUST_PROXY: '127.0.0.1' };
 export const RAS_READY = /Server listening/;
 

@@ -19,6 +19,7 @@ import {
   createAccount,
   freePort,
   load,
+  loadInterleaved,
   metric,
   PASSWORD,
   pinned,
@@ -52,13 +53,19 @@ interface Options {
   largeUsers: number;
   largeSessions: number;
   profile: boolean;
+  runs: number;
 }
 
 interface Row extends LoadResult {
   scenario: string;
   database: string;
+  /** 1-based: every scenario runs once per run, on a fresh server, between two raw readings. */
+  run: number;
   peakRssMb: number;
 }
+
+/** Per-run readings that are not request rates (the event-loop delay during the storm), by `db.name`. */
+type Extras = Record<string, number[]>;
 
 // ---------------------------------------------------------------- databases
 
@@ -119,28 +126,44 @@ function spec(
   };
 }
 
+/** Where this run's rows go (`measure` tags each with the run), and the raw server to interleave with. */
+interface Sink {
+  rows: Row[];
+  run: number;
+  extras: Extras;
+  raw: Server;
+}
+
+/**
+ * A throughput scenario: its measured seconds are cut into slices run in turn on Ras and on the raw server
+ * (load.ts), so the ratio compares readings taken seconds apart, not minutes.
+ */
+function againstRaw(sink: Sink, options: Options, ras: LoadSpec): Promise<LoadResult> {
+  const raw = spec(sink.raw, options, {
+    path: '/api/v1/users/1/',
+    headers: { authorization: 'Token x', ...FROM_BACKEND },
+    warmupSeconds: 1,
+  });
+  return loadInterleaved(ras, raw);
+}
+
 async function measure(
-  rows: Row[],
+  sink: Sink,
   server: Server,
   scenario: string,
   database: string,
-  run: () => Promise<LoadResult>,
+  work: () => Promise<LoadResult>,
 ) {
   server.resetPeak();
-  const result = await run();
-  const row = { scenario, database, ...result, peakRssMb: server.peakRssMb() };
-  rows.push(row);
+  const result = await work();
+  const row = { scenario, database, run: sink.run, ...result, peakRssMb: server.peakRssMb() };
+  sink.rows.push(row);
   console.error(
-    `  ${scenario.padEnd(18)} ${database.padEnd(8)} ${row.requestsPerSecond.toFixed(0).padStart(7)} req/s`,
+    `  run ${sink.run} ${scenario.padEnd(18)} ${database.padEnd(8)} ${row.requestsPerSecond.toFixed(0).padStart(7)} req/s  RSS ${row.peakRssMb.toFixed(0)} MB`,
   );
 }
 
-async function rasScenarios(
-  name: 'sqlite' | 'postgres',
-  options: Options,
-  rows: Row[],
-  extras: Record<string, number>,
-) {
+async function rasScenarios(name: 'sqlite' | 'postgres', options: Options, sink: Sink) {
   const want = (s: Scenario) => options.scenarios.includes(s);
   const small = await createDatabase(name, 'small');
   if (!small) return;
@@ -153,22 +176,28 @@ async function rasScenarios(
       const auth = { authorization: `Token ${account.token}`, ...FROM_BACKEND };
       const credentials = { kind: 'fixed' as const, json: { email: account.email, password: PASSWORD } };
       if (want('me'))
-        await measure(rows, ras, 'me', name, () => load(spec(ras, options, { path: me, headers: auth })));
+        await measure(sink, ras, 'me', name, () =>
+          againstRaw(sink, options, spec(ras, options, { path: me, headers: auth })),
+        );
       if (want('bad-token')) {
         const bad = { authorization: `Token ras_${randomBytes(32).toString('base64url')}` };
-        await measure(rows, ras, 'bad-token', name, () =>
-          load(spec(ras, options, { path: me, headers: bad, spreadClients: true, expectedStatus: 401 })),
+        await measure(sink, ras, 'bad-token', name, () =>
+          againstRaw(
+            sink,
+            options,
+            spec(ras, options, { path: me, headers: bad, spreadClients: true, expectedStatus: 401 }),
+          ),
         );
       }
       const hashing = { method: 'POST' as const, spreadClients: true, connections: 16 };
       if (want('login')) {
-        await measure(rows, ras, 'login', name, () =>
+        await measure(sink, ras, 'login', name, () =>
           load(spec(ras, options, { path: '/api/v1/users/login/', body: credentials, ...hashing })),
         );
       }
       if (want('signup')) {
         const body = { kind: 'signup' as const, password: PASSWORD };
-        await measure(rows, ras, 'signup', name, () =>
+        await measure(sink, ras, 'signup', name, () =>
           load(spec(ras, options, { path: '/api/v1/users/signup/', body, expectedStatus: 201, ...hashing })),
         );
       }
@@ -201,7 +230,7 @@ async function rasScenarios(
             warmupSeconds: 0,
           }),
         );
-        await measure(rows, stormed, 'me-during-logins', name, () =>
+        await measure(sink, stormed, 'me-during-logins', name, () =>
           load(
             spec(stormed, options, {
               path: `/api/v1/users/${account.id}/`,
@@ -212,7 +241,9 @@ async function rasScenarios(
         );
         // The monitor's readings include its own sampling interval (an idle loop reads ~10 ms).
         const p99Ms = (await metric(metricsUrl, 'nodejs_eventloop_lag_p99_seconds')) * 1000;
-        extras[`${name}.eventLoopDelayP99Ms`] = Math.max(0, p99Ms - EVENT_LOOP_RESOLUTION_MS);
+        (sink.extras[`${name}.eventLoopDelayP99Ms`] ??= []).push(
+          Math.max(0, p99Ms - EVENT_LOOP_RESOLUTION_MS),
+        );
         await storm;
       } finally {
         await stormed.stop();
@@ -230,8 +261,10 @@ async function rasScenarios(
       const ras = await startRas(large.url);
       try {
         const account = await createAccount(ras);
-        await measure(rows, ras, 'me-large', name, () =>
-          load(
+        await measure(sink, ras, 'me-large', name, () =>
+          againstRaw(
+            sink,
+            options,
             spec(ras, options, {
               path: `/api/v1/users/${account.id}/`,
               headers: { authorization: `Token ${account.token}`, ...FROM_BACKEND },
@@ -247,20 +280,9 @@ async function rasScenarios(
   }
 }
 
-async function measureRaw(rows: Row[], options: Options, label: string): Promise<void> {
-  const raw = await startServer(['--import', 'tsx', 'bench/raw-server.ts'], {}, /raw server listening/);
-  try {
-    await measure(rows, raw, label, 'none', () =>
-      load(
-        spec(raw, options, {
-          path: '/api/v1/users/1/',
-          headers: { authorization: 'Token x', ...FROM_BACKEND },
-        }),
-      ),
-    );
-  } finally {
-    await raw.stop();
-  }
+/** The ceiling: node:http with the same answer and nothing else, kept running for the whole benchmark. */
+function startRaw(): Promise<Server> {
+  return startServer(['--import', 'tsx', 'bench/raw-server.ts'], {}, /raw server listening/);
 }
 
 /**
@@ -278,38 +300,93 @@ async function argon2VerifySeconds(): Promise<number> {
 
 // ---------------------------------------------------------------- report
 
-function ratio(a: number | undefined, b: number | undefined): number | null {
-  return a && b ? a / b : null;
+interface Spread {
+  median: number;
+  min: number;
+  max: number;
+  runs: number[];
 }
 
-function report(rows: Row[], extras: Record<string, number>, verifySeconds: number, options: Options) {
-  const rps = (scenario: string, database: string) =>
-    rows.find((r) => r.scenario === scenario && r.database === database)?.requestsPerSecond;
-  const raw = Math.max(rps('raw', 'none') ?? 0, rps('raw (again)', 'none') ?? 0);
-  const ratios: Record<string, number | null> = {};
-  for (const db of options.databases) {
-    ratios[`${db}: me / raw`] = ratio(rps('me', db), raw);
-    ratios[`${db}: bad-token / me`] = ratio(rps('bad-token', db), rps('me', db));
-    const login = rps('login', db);
-    ratios[`${db}: login req/s × verify time`] = login ? login * verifySeconds : null;
-    ratios[`${db}: me with ${options.largeSessions.toLocaleString()} sessions / me with 1,000`] = ratio(
-      rps('me-large', db),
-      rps('me', db),
-    );
-    ratios[`${db}: event-loop delay p99 in login storm (ms)`] = extras[`${db}.eventLoopDelayP99Ms`] ?? null;
-  }
-  ratios['server peak RSS, MB (max of all runs)'] = Math.max(...rows.map((r) => r.peakRssMb));
+function spreadOf(values: number[]): Spread | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return { median, min: sorted[0]!, max: sorted.at(-1)!, runs: values };
+}
 
-  const header = ['scenario', 'db', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'peak RSS MB'];
-  const lines = rows.map((r) => [
-    r.scenario,
-    r.database,
-    r.requestsPerSecond.toFixed(0),
-    r.p50Ms.toFixed(1),
-    r.p99Ms.toFixed(1),
-    String(r.errors),
-    r.peakRssMb.toFixed(0),
-  ]);
+/**
+ * Ratios per run, then their median and spread. A run's Ras reading is divided by the mean of the raw readings
+ * taken just before and just after it (the machine's speed drifts within minutes), never by a best-of.
+ */
+function report(rows: Row[], extras: Extras, verifySeconds: number, options: Options) {
+  const rowOf = (scenario: string, database: string, run: number) =>
+    rows.find((r) => r.scenario === scenario && r.database === database && r.run === run);
+  const rpsOf = (scenario: string, database: string, run: number) =>
+    rowOf(scenario, database, run)?.requestsPerSecond;
+  /** The scenario's reading over the raw readings interleaved with it. */
+  const overRaw = (scenario: string, database: string, run: number) => {
+    const row = rowOf(scenario, database, run);
+    return row?.baselineRequestsPerSecond ? row.requestsPerSecond / row.baselineRequestsPerSecond : null;
+  };
+  const runs = Array.from({ length: options.runs }, (_, i) => i + 1);
+  const perRun = (f: (run: number) => number | null | undefined) =>
+    spreadOf(runs.map(f).filter((v): v is number => typeof v === 'number' && Number.isFinite(v)));
+  const div = (a: number | undefined, b: number | undefined) => (a && b ? a / b : null);
+
+  const ratios: Record<string, Spread | null> = {};
+  for (const db of options.databases) {
+    ratios[`${db}: me / raw`] = perRun((run) => overRaw('me', db, run));
+    ratios[`${db}: bad-token / raw`] = perRun((run) => overRaw('bad-token', db, run));
+    ratios[`${db}: me-large / raw`] = perRun((run) => overRaw('me-large', db, run));
+    ratios[`${db}: bad-token / me`] = perRun((run) => div(rpsOf('bad-token', db, run), rpsOf('me', db, run)));
+    ratios[`${db}: login req/s × verify time`] = perRun((run) => {
+      const login = rpsOf('login', db, run);
+      return login ? login * verifySeconds : null;
+    });
+    ratios[`${db}: me with ${options.largeSessions.toLocaleString()} sessions / me with 1,000`] = perRun(
+      (run) => div(rpsOf('me-large', db, run), rpsOf('me', db, run)),
+    );
+    ratios[`${db}: event-loop delay p99 in login storm (ms)`] = spreadOf(
+      extras[`${db}.eventLoopDelayP99Ms`] ?? [],
+    );
+  }
+  ratios['server peak RSS, MB'] = spreadOf(rows.map((r) => r.peakRssMb));
+
+  // One line per scenario and database: the median run's figures, the spread of req/s over the runs.
+  const groups = new Map<string, Row[]>();
+  for (const row of rows) {
+    const key = `${row.scenario}\u0000${row.database}`;
+    groups.set(key, [...(groups.get(key) ?? []), row]);
+  }
+  const header = [
+    'scenario',
+    'db',
+    'runs',
+    'req/s (median)',
+    'min–max',
+    'raw req/s (same slices)',
+    'p50 ms',
+    'p99 ms',
+    'errors',
+    'peak RSS MB',
+  ];
+  const lines = [...groups.values()].map((group) => {
+    const sorted = [...group].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond);
+    const middle = sorted[Math.floor((sorted.length - 1) / 2)]!;
+    return [
+      middle.scenario,
+      middle.database,
+      String(group.length),
+      middle.requestsPerSecond.toFixed(0),
+      `${sorted[0]!.requestsPerSecond.toFixed(0)}–${sorted.at(-1)!.requestsPerSecond.toFixed(0)}`,
+      middle.baselineRequestsPerSecond?.toFixed(0) ?? '',
+      middle.p50Ms.toFixed(1),
+      middle.p99Ms.toFixed(1),
+      String(group.reduce((n, r) => n + r.errors, 0)),
+      Math.max(...group.map((r) => r.peakRssMb)).toFixed(0),
+    ];
+  });
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   const format = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   console.log(`\n${format(header)}\n|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
@@ -317,13 +394,27 @@ function report(rows: Row[], extras: Record<string, number>, verifySeconds: numb
   console.log(
     `\nargon2id verify (m=19456, t=2, p=1) on the servers' core: ${(verifySeconds * 1000).toFixed(1)} ms (median of 15)`,
   );
+  const shown = (v: number) => v.toFixed(v >= 10 ? 0 : 2);
+  console.log(`\n${'ratio'.padEnd(62)} median  min–max      each run`);
   for (const [name, value] of Object.entries(ratios)) {
-    console.log(`${name.padEnd(62)} ${value === null ? 'n/a' : value.toFixed(value >= 10 ? 0 : 2)}`);
+    if (!value) {
+      console.log(`${name.padEnd(62)} n/a`);
+      continue;
+    }
+    const each = name.startsWith('server peak RSS') ? '' : value.runs.map(shown).join(' ');
+    console.log(
+      `${name.padEnd(62)} ${shown(value.median).padEnd(7)} ${`${shown(value.min)}–${shown(value.max)}`.padEnd(12)} ${each}`,
+    );
   }
   return ratios;
 }
 
 // ---------------------------------------------------------------- main
+
+function positive(option: string, value: string): number {
+  if (!/^[1-9]\d*$/.test(value)) throw new Error(`${option} must be a positive integer, not ${value}`);
+  return Number(value);
+}
 
 function parseOptions(): Options {
   const opts = new Command('bench')
@@ -335,6 +426,10 @@ function parseOptions(): Options {
     .option('--scenarios <list>', `comma-separated, from ${SCENARIOS.join(',')}`, SCENARIOS.join(','))
     .option('--databases <list>', 'comma-separated: sqlite,postgres', 'sqlite,postgres')
     .option('--profile', 'write a V8 CPU profile of each Ras server to bench/results/profiles/', false)
+    .option(
+      '--runs <n>',
+      'run every scenario n times, each on a fresh server between raw readings (default 3, quick 1)',
+    )
     .parse()
     .opts<{
       quick: boolean;
@@ -344,6 +439,7 @@ function parseOptions(): Options {
       scenarios: string;
       databases: string;
       profile: boolean;
+      runs?: string;
     }>();
   const scenarios = opts.scenarios.split(',').map((s) => s.trim());
   const unknown = scenarios.filter((s) => !(SCENARIOS as readonly string[]).includes(s));
@@ -358,6 +454,7 @@ function parseOptions(): Options {
     largeUsers: opts.quick ? 10_000 : 100_000,
     largeSessions: opts.quick ? 100_000 : 1_000_000,
     profile: opts.profile,
+    runs: positive('--runs', opts.runs ?? (opts.quick ? '1' : '3')),
   };
 }
 
@@ -375,13 +472,18 @@ async function main(): Promise<void> {
   }
   const verifySeconds = await argon2VerifySeconds();
   const rows: Row[] = [];
-  const extras: Record<string, number> = {};
+  const extras: Extras = {};
 
-  // The ceiling is measured first and last: on a shared machine one reading can be low by chance, and the
-  // ratios use the higher of the two.
-  await measureRaw(rows, options, 'raw');
-  for (const database of options.databases) await rasScenarios(database, options, rows, extras);
-  await measureRaw(rows, options, 'raw (again)');
+  // Every run of every scenario starts a fresh Ras server; the raw server stays up, idle between slices.
+  const raw = await startRaw();
+  try {
+    for (let run = 1; run <= options.runs; run++) {
+      for (const database of options.databases)
+        await rasScenarios(database, options, { rows, run, extras, raw });
+    }
+  } finally {
+    await raw.stop();
+  }
 
   const ratios = report(rows, extras, verifySeconds, options);
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 
 /** Lets secret scanners (GitHub, GitLab, trufflehog rules) recognise a leaked Ras token. */
 export const TOKEN_PREFIX = 'ras_';
@@ -14,5 +14,5 @@ export function generateToken(): string {
  * so no secret is compared in JavaScript and no constant-time compare is needed.
  */
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
+  return hash('sha256', token, 'hex');
 }
