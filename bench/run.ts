@@ -7,10 +7,10 @@
  * X-Forwarded-For, so the per-address limits apply per simulated client (as in production) instead of turning
  * the whole benchmark into a 429 test. Ratios are what to read: absolute numbers drift on shared machines.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -54,6 +54,7 @@ interface Options {
   largeSessions: number;
   profile: boolean;
   runs: number;
+  pinPostgres: boolean;
 }
 
 interface Row extends LoadResult {
@@ -68,6 +69,9 @@ interface Row extends LoadResult {
 type Extras = Record<string, number[]>;
 
 // ---------------------------------------------------------------- databases
+
+const POSTGRES_ADMIN_URL =
+  process.env.BENCH_POSTGRES_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 interface BenchDatabase {
   name: 'sqlite' | 'postgres';
@@ -84,7 +88,7 @@ async function createDatabase(name: 'sqlite' | 'postgres', label: string): Promi
       drop: async () => rmSync(dir, { recursive: true, force: true }),
     };
   }
-  const adminUrl = process.env.BENCH_POSTGRES_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const adminUrl = POSTGRES_ADMIN_URL;
   const admin = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 2000 });
   try {
     await admin.connect();
@@ -280,6 +284,40 @@ async function rasScenarios(name: 'sqlite' | 'postgres', options: Options, sink:
   }
 }
 
+/**
+ * Pins the local PostgreSQL away from the servers' core: the postmaster (whose new backends inherit it) and
+ * every process it has now. Returns what puts each one back.
+ */
+async function pinPostgres(): Promise<() => void> {
+  if (!pinning) throw new Error('--pin-postgres needs taskset and two cores');
+  const admin = new pg.Client({ connectionString: POSTGRES_ADMIN_URL, connectionTimeoutMillis: 2000 });
+  await admin.connect();
+  const { rows } = await admin.query<{ pid: number }>('select pg_backend_pid() as pid');
+  const parentOf = (pid: number) => {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  };
+  // Read while this backend still exists (the PostgreSQL must be on this machine).
+  const postmaster = parentOf(rows[0]!.pid);
+  await admin.end();
+  const children = execFileSync('pgrep', ['-P', String(postmaster)], { encoding: 'utf8' });
+  const pids = [postmaster, ...children.split(/\s+/).filter(Boolean).map(Number)];
+  const maskOf = (pid: number) =>
+    /: (\w+)\s*$/.exec(execFileSync('taskset', ['-p', String(pid)], { encoding: 'utf8' }))?.[1] ?? '3';
+  const masks = new Map(pids.map((pid) => [pid, maskOf(pid)]));
+  for (const pid of pids) execFileSync('taskset', ['-p', '-c', '1', String(pid)], { stdio: 'ignore' });
+  console.error(`PostgreSQL pinned to core 1 (postmaster ${postmaster} and ${pids.length - 1} processes)`);
+  return () => {
+    for (const [pid, mask] of masks) {
+      try {
+        execFileSync('taskset', ['-p', mask, String(pid)], { stdio: 'ignore' });
+      } catch {
+        // A backend that has exited since.
+      }
+    }
+  };
+}
+
 /** The ceiling: node:http with the same answer and nothing else, kept running for the whole benchmark. */
 function startRaw(): Promise<Server> {
   return startServer(['--import', 'tsx', 'bench/raw-server.ts'], {}, /raw server listening/);
@@ -427,6 +465,11 @@ function parseOptions(): Options {
     .option('--databases <list>', 'comma-separated: sqlite,postgres', 'sqlite,postgres')
     .option('--profile', 'write a V8 CPU profile of each Ras server to bench/results/profiles/', false)
     .option(
+      '--pin-postgres',
+      "pin a local PostgreSQL (postmaster and every process it has or forks) to core 1, the load generator's, during the run; restored after",
+      false,
+    )
+    .option(
       '--runs <n>',
       'run every scenario n times, each on a fresh server between raw readings (default 3, quick 1)',
     )
@@ -440,6 +483,7 @@ function parseOptions(): Options {
       databases: string;
       profile: boolean;
       runs?: string;
+      pinPostgres: boolean;
     }>();
   const scenarios = opts.scenarios.split(',').map((s) => s.trim());
   const unknown = scenarios.filter((s) => !(SCENARIOS as readonly string[]).includes(s));
@@ -455,6 +499,7 @@ function parseOptions(): Options {
     largeSessions: opts.quick ? 100_000 : 1_000_000,
     profile: opts.profile,
     runs: positive('--runs', opts.runs ?? (opts.quick ? '1' : '3')),
+    pinPostgres: opts.pinPostgres,
   };
 }
 
@@ -475,6 +520,7 @@ async function main(): Promise<void> {
   const extras: Extras = {};
 
   // Every run of every scenario starts a fresh Ras server; the raw server stays up, idle between slices.
+  const unpin = options.pinPostgres ? await pinPostgres() : () => undefined;
   const raw = await startRaw();
   try {
     for (let run = 1; run <= options.runs; run++) {
@@ -483,12 +529,18 @@ async function main(): Promise<void> {
     }
   } finally {
     await raw.stop();
+    unpin();
   }
 
   const ratios = report(rows, extras, verifySeconds, options);
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
   const file = join(ROOT, 'bench/results', `${stamp}.json`);
-  const machine = { cpus: cpus().length, node: process.version, pinned: pinning };
+  const machine = {
+    cpus: cpus().length,
+    node: process.version,
+    pinned: pinning,
+    postgresPinnedToCore1: options.pinPostgres,
+  };
   writeFileSync(
     file,
     JSON.stringify({ options, machine, argon2VerifyMs: verifySeconds * 1000, rows, ratios }, null, 2),

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { Kysely, PostgresDialect } from 'kysely';
 import { type DatabaseLocation, parseDatabaseUrl } from '../config.js';
 import { reportingOutages } from './outages.js';
+import { PreparingPool } from './prepared-statements.js';
 import type { Tables } from './schema.js';
 import { RasSqliteDialect } from './sqlite-dialect.js';
 import { loadBetterSqlite3 } from './sqlite-module.js';
@@ -89,7 +90,9 @@ async function openPostgres(
   // would end the process. The failed query already carries the error; the pool drops the dead client.
   pool.on('error', () => undefined);
   pool.on('connect', (client) => client.on('error', () => undefined));
-  const db = new Kysely<Tables>({ dialect: reportingOutages(new PostgresDialect({ pool })) });
+  const db = new Kysely<Tables>({
+    dialect: reportingOutages(new PostgresDialect({ pool: new PreparingPool(pool) })),
+  });
   const poolUse = () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount });
   return { db, dialect: 'postgres', poolUse, close: () => db.destroy() };
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { KyselyPlugin } from 'kysely';
+import { type KyselyPlugin, sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachDatabase } from '../../test/helpers.js';
 import { hashToken } from '../crypto/tokens.js';
@@ -129,4 +129,24 @@ describeEachDatabase('session lookup', (testDb) => {
     const results = await Promise.allSettled([lookup.find('a', now), lookup.find('b', now)]);
     expect(results.map((result) => result.status)).toEqual(['rejected', 'rejected']);
   });
+
+  it.runIf(testDb.name === 'postgres')(
+    'runs as a named prepared statement on PostgreSQL, parsed once per connection',
+    async () => {
+      const single = await openDatabase(testDb.url(), { poolMax: 1 });
+      try {
+        const token = await newSession(await newUser());
+        const lookup = new SessionLookup(single.db);
+        for (let i = 0; i < 3; i++) expect(await lookup.find(hashToken(token), now)).toBeDefined();
+        // The pool's one connection: its own prepared statements are what it shows.
+        const { rows } = await sql<{ name: string; calls: string }>`
+          select name, generic_plans + custom_plans as calls from pg_prepared_statements`.execute(single.db);
+        expect(rows).toEqual([
+          { name: expect.stringMatching(/^ras_[0-9a-f]{24}$/), calls: expect.anything() },
+        ]);
+      } finally {
+        await single.close();
+      }
+    },
+  );
 });

@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import { type CompiledQuery, type Kysely, sql } from 'kysely';
 import type { ActiveSession } from '../accounts/storage.js';
+import { preparedOnPostgres } from './prepared-statements.js';
 import type { Tables } from './schema.js';
 
 interface Lookup {
@@ -21,6 +22,8 @@ const MAX_BATCH = Math.max(...BATCH_SIZES);
  * query. Lookups that arrive in the same turn of the event loop (the requests read from the sockets in one
  * poll) go to the database together, as one query: on SQLite one read transaction instead of one each, on
  * PostgreSQL one round trip.
+ *
+ * On PostgreSQL each batch size is a named prepared statement: parsed and planned once per connection.
  *
  * Nothing is cached: a batch runs after every request in it has arrived, so a revocation committed before a
  * request arrived is always seen by it, on every instance.
@@ -80,6 +83,7 @@ export class SessionLookup {
         )
         .where('users.is_active', '=', sql.lit(1))
         .compile();
+      preparedOnPostgres(query);
       this.#queries.set(size, query);
     }
     return query;
