@@ -112,6 +112,39 @@ describeEachDatabase('session lookup', (testDb) => {
     );
   });
 
+  it('with batches in flight at their bound, gathers the next turns into one waiting batch', async () => {
+    const token = await newSession(await newUser());
+    let sent = 0;
+    let release = () => undefined as void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const holding: KyselyPlugin = {
+      transformQuery: (args) => (sent++, args.node),
+      async transformResult(args) {
+        await held; // every answer waits until released
+        return args.result;
+      },
+    };
+    const lookup = new SessionLookup(database.db.withPlugin(holding), 1);
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    try {
+      const first = lookup.find(hashToken(token), now);
+      while (sent === 0) await turn();
+      const later = [lookup.find(hashToken(token), now)];
+      await turn();
+      later.push(lookup.find('unknown', now));
+      await turn();
+      later.push(lookup.find(hashToken(token), now));
+      for (let i = 0; i < 5; i++) await turn();
+      expect(sent).toBe(1); // one batch out; the three later lookups wait for it
+      release();
+      const found = await Promise.all([first, ...later]);
+      expect(found.map((session) => session !== undefined)).toEqual([true, true, false, true]);
+      expect(sent).toBe(2); // the three went together
+    } finally {
+      release();
+    }
+  });
+
   it('sees a revocation committed before the lookup was asked', async () => {
     const token = await newSession(await newUser());
     const lookup = new SessionLookup(database.db);

@@ -31,13 +31,21 @@ const MAX_BATCH = Math.max(...BATCH_SIZES);
 export class SessionLookup {
   readonly #loader: DataLoader<Lookup, ActiveSession | undefined>;
   readonly #queries = new Map<number, CompiledQuery<SessionRow>>();
+  #inFlight = 0;
+  /** Batches ready to go while MAX_IN_FLIGHT are out: each keeps gathering lookups until it goes. */
+  readonly #waiting: (() => void)[] = [];
 
-  constructor(private readonly db: Kysely<Tables>) {
+  /** `maxInFlight`: batches out at once; the next waits, gathering lookups, until one comes back. */
+  constructor(
+    private readonly db: Kysely<Tables>,
+    private readonly maxInFlight = Infinity,
+  ) {
     this.#loader = new DataLoader((lookups) => this.#run(lookups), {
       cache: false,
       maxBatchSize: MAX_BATCH,
       // After the poll phase: every request read from the sockets in this turn has asked by then.
-      batchScheduleFn: (run) => setImmediate(run),
+      batchScheduleFn: (run) =>
+        setImmediate(() => (this.#inFlight < this.maxInFlight ? run() : this.#waiting.push(run))),
     });
   }
 
@@ -50,7 +58,14 @@ export class SessionLookup {
     const size = BATCH_SIZES.find((n) => n >= lookups.length) ?? MAX_BATCH;
     const hashes = lookups.map((lookup) => lookup.tokenHash);
     while (hashes.length < size) hashes.push(hashes[0]!);
-    const { rows } = await this.db.executeQuery<SessionRow>({ ...this.#query(size), parameters: hashes });
+    this.#inFlight++;
+    let rows: SessionRow[];
+    try {
+      ({ rows } = await this.db.executeQuery<SessionRow>({ ...this.#query(size), parameters: hashes }));
+    } finally {
+      this.#inFlight--;
+      this.#waiting.shift()?.();
+    }
     const byHash = new Map(rows.map((row) => [row.tokenHash, row]));
     return lookups.map(({ tokenHash, now }) => {
       const row = byHash.get(tokenHash);

@@ -10,6 +10,13 @@ import type {
 import type { Tables } from './schema.js';
 import { SessionLookup } from './session-lookup.js';
 
+/**
+ * Lookup batches out at once on PostgreSQL. Beyond, the next batch waits and keeps gathering: fewer, fuller
+ * batches cost PostgreSQL less CPU per request on cores it shares with the server (measured: `me / raw` 0.40
+ * and 0.46 with 2, 0.35 and 0.38 unbounded; 1 read like 2). SQLite's one connection serializes them anyway.
+ */
+const POSTGRES_BATCHES_IN_FLIGHT = 2;
+
 export class KyselySessionStore implements SessionStore {
   #lookup: SessionLookup | undefined;
 
@@ -66,7 +73,7 @@ export class KyselySessionStore implements SessionStore {
 
   /** The authenticated read, batched per turn of the event loop (see session-lookup.ts). */
   findActiveSessionByTokenHash(tokenHash: string, now: number): Promise<ActiveSession | undefined> {
-    this.#lookup ??= new SessionLookup(this.db);
+    this.#lookup ??= new SessionLookup(this.db, this.#postgres ? POSTGRES_BATCHES_IN_FLIGHT : Infinity);
     return this.#lookup.find(tokenHash, now);
   }
 
