@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=8
+#!/usr/bin/env -S node --max-semi-space-size=4
 /**
  * `ras`: the operator's command line. It reads the same environment as the server (DATABASE_URL above all)
  * and can run while the server does: SQLite is in WAL mode with a busy timeout, PostgreSQL is PostgreSQL.

@@ -48,13 +48,13 @@ export interface RunningServer {
 }
 
 /**
- * Starts the built server exactly as the README's production launch does (`node --max-semi-space-size=8
+ * Starts the built server exactly as the README's production launch does (`node --max-semi-space-size=4
  * dist/server.js`: one process, which receives the signals itself) and waits until it listens.
  */
 export async function startServer(
   env: Record<string, string>,
   cwd = ROOT,
-  command: string[] = ['--max-semi-space-size=8', SERVER],
+  command: string[] = ['--max-semi-space-size=4', SERVER],
 ): Promise<RunningServer> {
   const port = await freePort();
   const child = spawn(process.execPath, command, {
