@@ -32,7 +32,7 @@ export class SessionLookup {
   readonly #loader: DataLoader<Lookup, ActiveSession | undefined>;
   readonly #queries = new Map<number, CompiledQuery<SessionRow>>();
   #inFlight = 0;
-  /** Batches ready to go while MAX_IN_FLIGHT are out: each keeps gathering lookups until it goes. */
+  /** Batches ready to go while `maxInFlight` are out: each keeps gathering lookups until it goes. */
   readonly #waiting: (() => void)[] = [];
 
   /** `maxInFlight`: batches out at once; the next waits, gathering lookups, until one comes back. */
