@@ -234,15 +234,15 @@ function mapChildren(schema: Json, map: (child: Json) => Json): Json {
   return out;
 }
 
-function jsonSchemaOf(response: Json | undefined): Json | undefined {
-  return (response?.content as Record<string, { schema?: Json }> | undefined)?.['application/json']?.schema;
+/** The JSON schema of a response or a request body. */
+function jsonSchemaOf(responseOrBody: Json | undefined): Json | undefined {
+  return (responseOrBody?.content as Record<string, { schema?: Json }> | undefined)?.['application/json']
+    ?.schema;
 }
 
 /** The first field a body must have: a missing one is "<field> is required". */
 function requiredFieldOf(operation: Json): string | undefined {
-  const schema = (operation.requestBody as { content?: Record<string, { schema?: Json }> } | undefined)
-    ?.content?.['application/json']?.schema;
-  const required = schema?.required;
+  const required = jsonSchemaOf(operation.requestBody as Json | undefined)?.required;
   return Array.isArray(required) && typeof required[0] === 'string' ? required[0] : undefined;
 }
 

@@ -16,6 +16,9 @@ const MINUTE = 60_000;
 /** The limiter's key for a request with a valid token: never an address key, and always allowed. */
 const AUTHENTICATED = '(authenticated)';
 
+/** The per-address key; an IPv6 client is counted by its /64 (accounts/client-address.ts). */
+const addressKey = (request: FastifyRequest) => addressKeyOf(request.ip);
+
 /**
  * Per-address request limits (@fastify/rate-limit), counted in memory or, with REDIS_URL, in Redis so every
  * instance shares them: signups (the seed's "email already exist" answer tells whether an account exists; this
@@ -45,15 +48,14 @@ export async function registerRateLimits(
     },
     // The limiter asks for the key before the allow-list: a request with a valid token gets a key that is no
     // address and is then let through, so the hot path never computes the client address (proxy-addr parses
-    // the socket address and X-Forwarded-For on each read of request.ip). An IPv6 client is counted by its /64
-    // (accounts/client-address.ts).
+    // the socket address and X-Forwarded-For on each read of request.ip).
     keyGenerator: async (request) => {
       if (
         request.routeOptions.config.authenticated &&
         !((await resolveAuth(ctx, request)) instanceof HttpRefusal)
       )
         return AUTHENTICATED;
-      return addressKeyOf(request.ip);
+      return addressKey(request);
     },
     allowList: (_request, key) => key === AUTHENTICATED,
     onExceeded: (request) => securityEvent(request, 'rate_limit', { path: request.routeOptions.url }),
@@ -70,7 +72,7 @@ export function passwordCheckLimit(limits: Limits) {
   return {
     max: limits.loginPerMinute,
     timeWindow: MINUTE,
-    keyGenerator: (request: FastifyRequest) => addressKeyOf(request.ip),
+    keyGenerator: addressKey,
     allowList: () => false,
   };
 }
