@@ -41,6 +41,8 @@ export interface AppOptions {
   logStream?: NodeJS.WritableStream;
   /** The hasher, for tests that pause it between a check and a write; defaults to one built from config. */
   passwords?: PasswordHasher;
+  /** How often the mail deliverer looks at the outbox besides its wake-ups (tests shorten it). */
+  mailPollMs?: number;
 }
 
 const CONNECTION_TIMEOUT_MS = 5_000;
@@ -54,6 +56,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const services = await openServices(config, {
     now: options.now,
     passwords: options.passwords,
+    mailPollMs: options.mailPollMs,
     background: app.log,
   });
   const { ctx, redis } = services;

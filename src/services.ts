@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { AccountsContext } from './accounts/context.js';
 import { KNOWN_ADDRESS_MS, LoginThrottle } from './accounts/throttle.js';
 import type { Mailer } from './accounts/mail.js';
+import { prepareMail } from './accounts/mail-requests.js';
 import type { Config, LinkConfig, MailConfig } from './config.js';
 import { MailDeliverer } from './mail/deliverer.js';
 import { loadTemplates } from './mail/templates.js';
@@ -45,6 +46,8 @@ export interface ServiceOptions {
   background?: ServiceLog;
   /** PostgreSQL connections, when this entry point needs fewer than DATABASE_POOL_MAX. */
   poolMax?: number;
+  /** How often the mail deliverer looks at the outbox besides its wake-ups (tests shorten it). */
+  mailPollMs?: number;
 }
 
 /**
@@ -65,17 +68,9 @@ export async function openServices(config: Config, options: ServiceOptions = {})
   }
   const now = options.now ?? Date.now;
   const sqlThrottle = new SqlThrottleStore(database.db);
-  const store = new KyselyStore(database.db);
-  const background = options.background;
   let deliverer: MailDeliverer | undefined;
-  if (config.mail && background) {
-    deliverer = new MailDeliverer(
-      store.outbox,
-      await openTransport(config.mail, background),
-      now,
-      background,
-    );
-  }
+  const store = new KyselyStore(database.db, () => deliverer?.wake());
+  const background = options.background;
   const ctx: AccountsContext = {
     store,
     passwords: options.passwords ?? new PasswordHasher(config.argon2Concurrency, config.argon2QueueMax),
@@ -83,9 +78,19 @@ export async function openServices(config: Config, options: ServiceOptions = {})
     now,
     sessionTtlMs: config.sessionTtlMs,
     sessionsMax: config.sessionsMax,
-    mail: config.mail ? mailer(config.mail, config.links, () => deliverer?.wake()) : null,
+    mail: config.mail ? mailer(config.mail, config.links) : null,
     requireVerifiedEmail: config.requireVerifiedEmail,
   };
+  if (config.mail && background) {
+    deliverer = new MailDeliverer({
+      outbox: store.outbox,
+      prepare: (request) => prepareMail(ctx, request),
+      transport: await openTransport(config.mail, background),
+      now,
+      log: background,
+      pollMs: options.mailPollMs,
+    });
+  }
   if (config.mail?.smtpUrl === 'log:' && background)
     background.warn({}, 'SMTP_URL=log: mails are written to this log, never sent: for development only');
   deliverer?.start();
@@ -115,8 +120,8 @@ export async function openServices(config: Config, options: ServiceOptions = {})
   };
 }
 
-/** The domain's view of mail: templates with the product name, links with their token, and a wake-up. */
-function mailer(config: MailConfig, links: LinkConfig, wake: () => void): Mailer {
+/** The domain's view of mail: templates with the product name, and links with their token. */
+function mailer(config: MailConfig, links: LinkConfig): Mailer {
   const compose = loadTemplates(config.templatesDir);
   const withToken = (url: string | null, token: string) =>
     (url ?? '{token}').replace('{token}', encodeURIComponent(token));
@@ -132,7 +137,6 @@ function mailer(config: MailConfig, links: LinkConfig, wake: () => void): Mailer
     verifyLink: (token) => withToken(links.verifyUrl, token),
     resetTokenTtlMs: links.resetTokenTtlMs,
     verifyTokenTtlMs: links.verifyTokenTtlMs,
-    wake,
   };
 }
 

@@ -20,7 +20,6 @@ export async function deleteAccount(
   });
   if (!deleted) return false;
   await ctx.throttle.clearAccount(user.email);
-  ctx.mail?.wake();
   return true;
 }
 

@@ -43,6 +43,5 @@ export async function changePassword(
     await queueMail(ctx, tx, { userId: user.id, kind: 'password_changed', to: user.email });
     return token;
   });
-  ctx.mail?.wake();
   return token;
 }

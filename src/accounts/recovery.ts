@@ -1,39 +1,25 @@
 /**
- * Password reset by email (ASVS 6.4). A request answers the same for every email, and its work (token and
- * mail, in one transaction) runs after the answer, so neither the answer nor its time tells whether an
- * account exists. At most RESETS_PER_HOUR mails per account: more requests send nothing and the last link
- * stays valid. Confirming ends every session and clears the login throttle of the account.
+ * Password reset by email (ASVS 6.4). A request does the same work for every address: it queues one request
+ * for the address and answers. The deliverer resolves it later, in its own round (see mail-requests.ts): only an
+ * active account gets a link, at most RESETS_PER_HOUR an hour (more send nothing and the last link stays
+ * valid). So neither the answer, nor its time, nor the time of the requests after it tells whether an account
+ * exists. Confirming ends every session and clears the login throttle of the account.
  */
 import { hashToken } from '../crypto/tokens.js';
-import { issueTokenByMail, queueMail, replaceAccountToken } from './account-tokens.js';
+import { queueMail, replaceAccountToken } from './account-tokens.js';
 import type { AccountsContext, ClientInfo } from './context.js';
 import { normalizeEmail } from './email.js';
 import { AccountError } from './errors.js';
 import { acceptNewPassword } from './password-policy.js';
 
-export const RESETS_PER_HOUR = 3;
-const HOUR = 60 * 60 * 1000;
+export { RESETS_PER_HOUR } from './mail-requests.js';
 
-/**
- * Checks a reset request and returns the work to run once it is answered: for an active account under the
- * hourly limit, a new reset token and its mail. Refused at once only for a malformed email (or without mail).
- */
-export function requestPasswordReset(ctx: AccountsContext, input: { email: unknown }): () => Promise<void> {
+/** Queues a reset for the address. Refused at once only for a malformed email (or without mail). */
+export async function requestPasswordReset(ctx: AccountsContext, input: { email: unknown }): Promise<void> {
   if (!ctx.mail) throw new AccountError('mail_not_configured');
   const email = normalizeEmail(input.email);
   if (email === undefined) throw new AccountError('email_malformed');
-  return async () => {
-    const user = await ctx.store.users.findUserByEmail(email);
-    if (!user?.isActive) return;
-    const sent = await ctx.store.transaction(async (tx) => {
-      // The account's row is held so that simultaneous requests count one after another.
-      await tx.users.lockUser(user.id);
-      if ((await tx.outbox.countSince(user.id, 'reset', ctx.now() - HOUR)) >= RESETS_PER_HOUR) return false;
-      await issueTokenByMail(ctx, tx, { userId: user.id, kind: 'reset', to: user.email });
-      return true;
-    });
-    if (sent) ctx.mail?.wake();
-  };
+  await queueMail(ctx, ctx.store, { kind: 'reset', userId: null, to: email, unhurried: true });
 }
 
 export interface ResetConfirmation {
@@ -55,22 +41,22 @@ export async function confirmPasswordReset(
   const tokenHash = hashToken(input.token);
   const found = await ctx.store.tokens.findToken(tokenHash, ['reset'], ctx.now());
   const user = found && (await ctx.store.users.findUserById(found.userId));
-  if (!user?.isActive) throw new AccountError('link_invalid');
+  if (!found || !user?.isActive) throw new AccountError('link_invalid');
   const passwordHash = await ctx.passwords.hash(
     acceptNewPassword(input.new_password, user.email),
     client.signal,
   );
   await ctx.store.transaction(async (tx) => {
-    if (!(await tx.tokens.consumeToken(tokenHash, ['reset'], ctx.now())))
+    const token = await tx.tokens.consumeToken(tokenHash, ['reset'], ctx.now());
+    // Only under the credentials the link was issued for: a change since (another reset, a deactivation, an
+    // email change), even one committing while this runs, ends it. The rollback keeps the token, unusable.
+    const checked = token && { userId: token.userId, credentialsVersion: token.credentialsVersion };
+    if (!checked || !(await tx.users.changePasswordHash(checked, passwordHash, ctx.now())))
       throw new AccountError('link_invalid');
-    // Deactivated since the link was sent: refused (the rollback keeps the token, which stays unusable).
-    if (!(await tx.users.findUserById(user.id))?.isActive) throw new AccountError('link_invalid');
-    await tx.users.changePasswordHash({ userId: user.id }, passwordHash, ctx.now());
     await tx.sessions.deleteSessionsOfUser(user.id);
     await queueMail(ctx, tx, { userId: user.id, kind: 'password_changed', to: user.email });
   });
   await ctx.throttle.clearAccount(user.email);
-  ctx.mail?.wake();
 }
 
 /** The operator sets a password (the policy applies): every session ends, the owner is told by mail. */
@@ -86,12 +72,20 @@ export async function setPassword(
     await queueMail(ctx, tx, { userId: user.id, kind: 'password_changed', to: user.email });
   });
   await ctx.throttle.clearAccount(user.email);
-  ctx.mail?.wake();
 }
 
 /**
  * A reset token for the operator to hand over (the way without mail); it ends the account's earlier ones.
  */
-export function createResetToken(ctx: AccountsContext, userId: number, ttlMs: number): Promise<string> {
-  return replaceAccountToken(ctx, ctx.store, { userId, kind: 'reset', ttlMs });
+export async function createResetToken(
+  ctx: AccountsContext,
+  user: { id: number; credentialsVersion: number },
+  ttlMs: number,
+): Promise<string> {
+  return replaceAccountToken(ctx, ctx.store, {
+    userId: user.id,
+    kind: 'reset',
+    credentialsVersion: user.credentialsVersion,
+    ttlMs,
+  });
 }

@@ -3,7 +3,7 @@ import { normalizeEmail } from './email.js';
 import { AccountError } from './errors.js';
 import { acceptNewPassword } from './password-policy.js';
 import { createSession } from './sessions.js';
-import { issueTokenByMail } from './account-tokens.js';
+import { queueMail } from './account-tokens.js';
 
 export interface SignupInput {
   email: unknown;
@@ -26,21 +26,16 @@ export async function signup(
   if (await ctx.store.users.findUserByEmail(email)) throw new AccountError('email_taken');
 
   const passwordHash = await ctx.passwords.hash(password, client.signal);
-  return ctx.store
-    .transaction(async (tx) => {
-      const id = await tx.users.insertUser({ email, passwordHash, dateJoined: ctx.now() });
-      if (id === undefined) throw new AccountError('email_taken');
-      const { token } = await createSession(
-        { ...ctx, store: tx },
-        { userId: id, credentialsVersion: 0 },
-        client,
-      );
-      // With mail configured, the address is to be verified: its link leaves with the signup's commit.
-      if (ctx.mail) await issueTokenByMail(ctx, tx, { userId: id, kind: 'verify', to: email });
-      return { user: { id, email }, token };
-    })
-    .then((signedIn) => {
-      ctx.mail?.wake();
-      return signedIn;
-    });
+  return ctx.store.transaction(async (tx) => {
+    const id = await tx.users.insertUser({ email, passwordHash, dateJoined: ctx.now() });
+    if (id === undefined) throw new AccountError('email_taken');
+    const { token } = await createSession(
+      { ...ctx, store: tx },
+      { userId: id, credentialsVersion: 0 },
+      client,
+    );
+    // With mail configured, the address is to be verified: its link leaves after the signup's commit.
+    await queueMail(ctx, tx, { kind: 'verify', userId: id, to: email, credentialsVersion: 0 });
+    return { user: { id, email }, token };
+  });
 }

@@ -1,3 +1,4 @@
+import type { MailKind, MailRequest, QueuedMail } from './mail.js';
 import type { ThrottlePolicy } from './throttle.js';
 
 /**
@@ -43,6 +44,8 @@ export interface ActiveSession {
   sessionId: number;
   userId: number;
   email: string;
+  /** Read with the session, so REQUIRE_VERIFIED_EMAIL costs the authenticated read no query. */
+  emailVerified: boolean;
   expiresAt: number;
   lastSeenAt: number;
 }
@@ -76,9 +79,17 @@ export interface UserStore {
     passwordHash: string,
     now: number,
   ): Promise<number | undefined>;
-  setEmailVerified(userId: number): Promise<boolean>;
-  /** Makes `email` the account's (verified) address unless another account has it; false then. */
-  changeEmail(userId: number, email: string): Promise<boolean>;
+  /**
+   * Marks the address verified; with `credentialsVersion`, only while the credentials are still that version
+   * (a link's). False when nothing was marked.
+   */
+  setEmailVerified(userId: number, credentialsVersion?: number): Promise<boolean>;
+  /**
+   * Makes `email` the account's (verified) address and raises the credentials version, if the version is
+   * still `credentialsVersion`. False when it changed; throws `EmailTakenError` when another account has the
+   * address (the unique index decides).
+   */
+  changeEmail(userId: number, email: string, credentialsVersion: number): Promise<boolean>;
   /** Erases the account: the row, and by cascade its sessions and tokens. The id is never handed out again. */
   deleteUser(userId: number): Promise<boolean>;
   /** Locks the account's row until the transaction ends (PostgreSQL; SQLite's writes are serial). */
@@ -123,6 +134,8 @@ export interface NewAccountToken {
   kind: AccountTokenKind;
   tokenHash: string;
   newEmail: string | null;
+  /** The account's credentials version when issued: the token opens nothing once it has changed. */
+  credentialsVersion: number;
   createdAt: number;
   expiresAt: number;
 }
@@ -131,37 +144,31 @@ export interface ConsumedToken {
   userId: number;
   kind: AccountTokenKind;
   newEmail: string | null;
+  credentialsVersion: number;
 }
 
 export interface AccountTokenStore {
   /** Stores the token, ending every other token of its kind for the account. */
   replaceToken(token: NewAccountToken): Promise<void>;
-  /** The live token with this hash, if any of these kinds (not consumed). */
+  /**
+   * The live token with this hash, if any of these kinds and issued under the account's current credentials
+   * version (a token from before a password, email or activation change is as good as none).
+   */
   findToken(tokenHash: string, kinds: AccountTokenKind[], now: number): Promise<ConsumedToken | undefined>;
-  /** Deletes the live token with this hash and returns it: of concurrent callers, exactly one gets it. */
+  /**
+   * Deletes the live token with this hash and returns it, under the same conditions as `findToken`: of
+   * concurrent callers, exactly one gets it.
+   */
   consumeToken(tokenHash: string, kinds: AccountTokenKind[], now: number): Promise<ConsumedToken | undefined>;
 }
 
-export interface OutgoingMail {
-  /** Null for a mail that must outlive its account (the deletion notice). */
-  userId: number | null;
-  kind: string;
-  to: string;
-  subject: string;
-  text: string;
-  html: string;
-}
-
-export interface QueuedMail extends OutgoingMail {
-  id: number;
-  createdAt: number;
-  attempts: number;
-}
+export type { MailKind, MailRequest, QueuedMail } from './mail.js';
 
 export interface OutboxStore {
-  enqueue(mail: OutgoingMail, now: number): Promise<void>;
-  /** Mails of this kind queued for the account since `since` (sent or not). */
-  countSince(userId: number, kind: string, since: number): Promise<number>;
+  /** Queues the request; its mail is made (token minted, text rendered) only when it is sent. */
+  enqueue(mail: MailRequest, now: number): Promise<void>;
+  /** Requests of this kind for the account since `since` that were not skipped (sent, or still to send). */
+  countSince(userId: number, kind: MailKind, since: number): Promise<number>;
   /** Drops the account's mails not yet sent (its deletion). */
   dropUnsentOf(userId: number): Promise<void>;
   /**
@@ -169,9 +176,15 @@ export interface OutboxStore {
    * that dies mid-way leaves them due again). PostgreSQL skips rows another deliverer is claiming.
    */
   claimDue(now: number, leaseMs: number, limit: number): Promise<QueuedMail[]>;
+  /** Records the account a request for an address turned out to be for (counted by `countSince` from then). */
+  resolveTo(id: number, userId: number): Promise<void>;
   markSent(id: number, now: number): Promise<void>;
+  /** The request needed no mail (an unknown address, a limit reached, credentials changed since). */
+  markSkipped(id: number, now: number): Promise<void>;
   retryAt(id: number, at: number, error: string): Promise<void>;
   markFailed(id: number, now: number, error: string): Promise<void>;
+  /** Deletes rows finished (sent, skipped or failed) before `before`; returns how many. */
+  pruneFinished(before: number): Promise<number>;
   /** Queued (unsent, not failed) mails and the age of the oldest, for metrics. */
   backlog(now: number): Promise<{ queued: number; oldestAgeMs: number }>;
 }
@@ -239,6 +252,14 @@ export interface ThrottleStore {
   clearAccount(accountKey: string, addressPrefix: string): Promise<void>;
   /** The counters of these keys; a key never seen is absent. For tests and operators. */
   readCounters(keys: string[]): Promise<Map<string, FailureCounter>>;
+}
+
+/** A write would give an address to a second account: the unique index refused it. */
+export class EmailTakenError extends Error {
+  constructor(cause?: unknown) {
+    super('email taken', { cause });
+    this.name = 'EmailTakenError';
+  }
 }
 
 /** The storage behind an operation could not be reached (a database or Redis outage): answered with 503. */

@@ -4,48 +4,80 @@
  * the link sent to the new address is followed, and the old address is told.
  */
 import { hashToken } from '../crypto/tokens.js';
-import { issueTokenByMail, queueMail } from './account-tokens.js';
+import { queueMail } from './account-tokens.js';
 import type { AccountsContext, ClientInfo } from './context.js';
 import { verifyCredentials } from './credentials.js';
 import { normalizeEmail } from './email.js';
 import { AccountError } from './errors.js';
-import type { ActiveSession, UserRecord } from './storage.js';
+import { HOUR_MS } from './mail-requests.js';
+import { type ActiveSession, EmailTakenError, type Store, type UserRecord } from './storage.js';
 
-const HOUR = 60 * 60 * 1000;
-const VERIFICATIONS_PER_HOUR = 3;
+/** Verification links, and email-change mails, each account may be sent an hour. */
+const MAILS_PER_HOUR = 3;
 
-/** Follows a verification or email-change link. Single-use: of concurrent uses, one succeeds. */
+/**
+ * Follows a verification or email-change link. Single-use: of concurrent uses, one succeeds; a link issued
+ * before the account's credentials changed opens nothing.
+ */
 export async function verifyEmail(ctx: AccountsContext, input: { token: unknown }): Promise<void> {
   if (typeof input.token !== 'string' || input.token.length > 200) throw new AccountError('link_invalid');
   const tokenHash = hashToken(input.token);
-  const changedFrom = await ctx.store.transaction(async (tx) => {
-    const token = await tx.tokens.consumeToken(tokenHash, ['verify', 'email_change'], ctx.now());
-    const user = token && (await tx.users.findUserById(token.userId));
-    if (!token || !user?.isActive) throw new AccountError('link_invalid');
-    if (token.kind === 'verify') {
-      await tx.users.setEmailVerified(user.id);
-      return undefined;
-    }
-    // The address may have been taken since the link was sent: then the link is spent, nothing changes.
-    if (!token.newEmail || !(await tx.users.changeEmail(user.id, token.newEmail)))
-      throw new AccountError('link_invalid');
-    await queueMail(ctx, tx, { userId: user.id, kind: 'email_changed', to: user.email });
-    return user.email;
-  });
-  if (changedFrom !== undefined) ctx.mail?.wake();
+  try {
+    await ctx.store.transaction(async (tx) => {
+      const token = await tx.tokens.consumeToken(tokenHash, ['verify', 'email_change'], ctx.now());
+      const user = token && (await tx.users.findUserById(token.userId));
+      if (!token || !user?.isActive) throw new AccountError('link_invalid');
+      // Each write holds only under the version the link was issued for, re-checked by the write itself.
+      if (token.kind === 'verify') {
+        if (!(await tx.users.setEmailVerified(user.id, token.credentialsVersion)))
+          throw new AccountError('link_invalid');
+        return;
+      }
+      if (!token.newEmail || !(await tx.users.changeEmail(user.id, token.newEmail, token.credentialsVersion)))
+        throw new AccountError('link_invalid');
+      await queueMail(ctx, tx, { userId: user.id, kind: 'email_changed', to: user.email });
+    });
+  } catch (error) {
+    // The address went to another account since the link was sent (or at this very moment): the link is spent.
+    if (error instanceof EmailTakenError) throw new AccountError('link_invalid');
+    throw error;
+  }
 }
 
-/** Sends the owner a new verification link (at most three an hour; more are answered the same, unsent). */
+/**
+ * Queues a new verification link for the owner: one row, made into a link by the deliverer in its next round
+ * (at most three an hour; more are answered the same and queue nothing).
+ */
 export async function resendVerification(ctx: AccountsContext, session: ActiveSession): Promise<void> {
   if (!ctx.mail) throw new AccountError('mail_not_configured');
-  const sent = await ctx.store.transaction(async (tx) => {
-    await tx.users.lockUser(session.userId);
-    const recent = await tx.outbox.countSince(session.userId, 'verify', ctx.now() - HOUR);
-    if (recent >= VERIFICATIONS_PER_HOUR) return false;
-    await issueTokenByMail(ctx, tx, { userId: session.userId, kind: 'verify', to: session.email });
-    return true;
+  await ctx.store.transaction(async (tx) => {
+    const user = await underHourlyLimit(ctx, tx, session.userId, 'verify');
+    if (!user) return;
+    await queueMail(ctx, tx, {
+      kind: 'verify',
+      userId: user.id,
+      to: user.email,
+      credentialsVersion: user.credentialsVersion,
+      unhurried: true,
+    });
   });
-  if (sent) ctx.mail.wake();
+}
+
+/**
+ * The account, held for the rest of the transaction (so simultaneous requests count one after another), if
+ * fewer than MAILS_PER_HOUR mails of `kind` were asked for it in the last hour.
+ */
+async function underHourlyLimit(
+  ctx: Pick<AccountsContext, 'now'>,
+  tx: Store,
+  userId: number,
+  kind: 'verify' | 'email_change',
+): Promise<UserRecord | undefined> {
+  await tx.users.lockUser(userId);
+  const user = await tx.users.findUserById(userId);
+  if (!user || (await tx.outbox.countSince(userId, kind, ctx.now() - HOUR_MS)) >= MAILS_PER_HOUR)
+    return undefined;
+  return user;
 }
 
 export interface EmailChangeInput {
@@ -54,8 +86,10 @@ export interface EmailChangeInput {
 }
 
 /**
- * Asks to move the account to a new address: the password is checked (throttled like a login), the address
- * must be free, and a confirmation link goes to it. Nothing changes until it is followed; sessions stay.
+ * Asks to move the account to a new address: the password is checked (throttled like a login), and one request
+ * is queued whether the address is free or taken (the deliverer sends a link to a free one, a notice to a taken
+ * one), so the answer tells nothing about who has an account. Nothing changes until the link is followed;
+ * sessions stay. At most three such mails an hour.
  */
 export async function requestEmailChange(
   ctx: AccountsContext,
@@ -66,12 +100,19 @@ export async function requestEmailChange(
   if (!ctx.mail) throw new AccountError('mail_not_configured');
   const newEmail = normalizeEmail(input.new_email);
   if (newEmail === undefined) throw new AccountError('email_malformed');
-  const user = await verifyCredentials(ctx, session.email, input.password, client);
-  if (await ctx.store.users.findUserByEmail(newEmail)) throw new AccountError('email_taken');
-  await ctx.store.transaction((tx) =>
-    issueTokenByMail(ctx, tx, { userId: user.id, kind: 'email_change', to: newEmail, newEmail }),
-  );
-  ctx.mail.wake();
+  const checked = await verifyCredentials(ctx, session.email, input.password, client);
+  await ctx.store.transaction(async (tx) => {
+    const user = await underHourlyLimit(ctx, tx, checked.id, 'email_change');
+    if (!user) return;
+    await queueMail(ctx, tx, {
+      kind: 'email_change',
+      userId: user.id,
+      to: newEmail,
+      // The password was checked under this version: a change since then means no link.
+      credentialsVersion: checked.credentialsVersion,
+      unhurried: true,
+    });
+  });
 }
 
 /** The operator vouches for the address (`ras users verify-email`). */

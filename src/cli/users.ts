@@ -83,7 +83,7 @@ export async function runUsersCommand(
       console.log(`password of ${user.email} set; every session ended`);
       return;
     case 'reset-link': {
-      const token = await createResetToken(ctx, user.id, input.links.resetTokenTtlMs);
+      const token = await createResetToken(ctx, user, input.links.resetTokenTtlMs);
       const minutes = Math.round(input.links.resetTokenTtlMs / 60_000);
       console.log(input.links.resetUrl ? input.links.resetUrl.replace('{token}', token) : token);
       console.error(

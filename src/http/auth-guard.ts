@@ -23,6 +23,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The route is inside `ownAccountScope`. */
     authenticated?: boolean;
+    /** With REQUIRE_VERIFIED_EMAIL=on, an account whose address is not verified may still use this route. */
+    openBeforeVerification?: boolean;
   }
 }
 
@@ -68,7 +70,8 @@ export function resolveAuth(
 /**
  * Why the request may not go on, or nothing when its token opens the account of the path (then `request.auth`
  * is set): the id must be a positive integer (404), a valid token must be presented (401), and it must belong to that
- * id (403). Nothing of another account is ever read: the check compares the session's own user id with the path.
+ * id (403); with REQUIRE_VERIFIED_EMAIL, the address must be verified unless the route is open before (403).
+ * Nothing of another account is ever read: the check compares the session's own user id with the path.
  */
 async function ownAccountRefusal(
   ctx: AccountsContext,
@@ -82,6 +85,12 @@ async function ownAccountRefusal(
     securityEvent(request, 'auth.forbidden', { userId: auth.session.userId, requestedId: userId });
     return new HttpRefusal('permission_denied');
   }
+  if (
+    ctx.requireVerifiedEmail &&
+    !auth.session.emailVerified &&
+    !request.routeOptions.config.openBeforeVerification
+  )
+    return new HttpRefusal('email_unverified');
   request.auth = auth;
   return undefined;
 }

@@ -64,6 +64,7 @@ const HTTP_REFUSALS: Record<HttpRefusalCode, (refusal: HttpRefusal) => HttpAnswe
   permission_denied: () => ({ status: 403, body: { detail: SEED.permissionDenied } }),
   path_id_invalid: () => ({ status: 404, body: { detail: SEED.notFoundDetail } }),
   session_id_invalid: () => SESSION_NOT_FOUND,
+  email_unverified: () => ({ status: 403, body: envelope(403, MESSAGES.emailUnverified) }),
   rate_limited: tooManyRequests(MESSAGES.rateLimited),
 };
 

@@ -76,3 +76,16 @@ export function passwordCheckLimit(limits: Limits) {
     allowList: () => false,
   };
 }
+
+/**
+ * The per-address limit of every route that makes Ras send a mail to an address the asker names (a reset, an
+ * email change) or to the account (a new verification link): signup's hourly limit, valid token or not.
+ */
+export function mailRequestLimit(limits: Limits) {
+  return {
+    max: limits.signupPerHour,
+    timeWindow: 60 * MINUTE,
+    keyGenerator: addressKey,
+    allowList: () => false,
+  };
+}

@@ -31,13 +31,11 @@ export const recoveryRoutes: FastifyPluginAsyncTypebox<{
         },
       },
     },
-    async (request, reply) => {
-      const work = requestPasswordReset(ctx, request.body);
-      // Answered first: what follows (a token and its mail, or nothing) must not show in the answer's time.
-      void reply.send(envelope(200, MESSAGES.resetRequested));
-      await work().catch((error: unknown) => request.log.error({ err: error }, 'reset request failed'));
+    async (request) => {
+      // One row queued, whatever the address: the deliverer decides later whether a mail goes.
+      await requestPasswordReset(ctx, request.body);
       securityEvent(request, 'password.reset.request');
-      return reply;
+      return envelope(200, MESSAGES.resetRequested);
     },
   );
 

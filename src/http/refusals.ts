@@ -1,6 +1,7 @@
 /**
  * What the HTTP layer itself refuses, before any accounts operation runs: no or a malformed `Authorization`
- * header, a token for another account, a path id that cannot exist, too many requests from one address.
+ * header, a token for another account, a path id that cannot exist, too many requests from one address, an
+ * unverified account's token on a route it does not open (REQUIRE_VERIFIED_EMAIL).
  * The domain's refusals are `AccountError`s; both become answers in error-mapper.ts only.
  */
 export type HttpRefusalCode =
@@ -9,6 +10,7 @@ export type HttpRefusalCode =
   | 'permission_denied'
   | 'path_id_invalid'
   | 'session_id_invalid'
+  | 'email_unverified'
   | 'rate_limited';
 
 export class HttpRefusal extends Error {

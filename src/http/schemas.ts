@@ -88,7 +88,11 @@ export const authErrors: Record<number, TSchema> = {
       'No credentials (`detail`), or an unknown, expired or revoked token (`message: Invalid Token`)',
     examples: [{ detail: SEED.credentialsMissing }, { message: SEED.invalidToken }],
   }),
-  403: errorOf('A valid token for another account, or an unknown id', { detail: SEED.permissionDenied }),
+  403: Type.Union([Detail, Envelope], {
+    description:
+      'A valid token for another account, or an unknown id (`detail`); with REQUIRE_VERIFIED_EMAIL=on, an account whose address is not verified yet (the envelope)',
+    examples: [{ detail: SEED.permissionDenied }, { status_code: 403, message: MESSAGES.emailUnverified }],
+  }),
   404: Type.Union([Detail, Envelope], {
     description: 'The user id is not a positive integer',
     examples: [{ detail: SEED.notFoundDetail }],

@@ -113,6 +113,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext }> = a
   app.post(
     '/api/v1/users/:userid/logout/',
     {
+      config: { openBeforeVerification: true },
       schema: {
         tags: ['users'],
         summary: 'End the session of the presented token (only that one)',

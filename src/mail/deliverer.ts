@@ -1,27 +1,43 @@
 /**
- * The outbox deliverer, one per process. Mails are written to `mail_outbox` in the transaction of the change
- * they report; this sends them after the answer: woken after each commit, and every POLL_MS for the rest.
- * A claimed mail is hidden from other deliverers for LEASE_MS (PostgreSQL: `FOR UPDATE SKIP LOCKED`), so
- * several instances send each mail once, and a deliverer killed mid-way leaves its mails due again. A failed
- * send is retried with exponential backoff (5 s doubling, at most an hour apart) for 24 hours, then marked
- * failed and logged. An SMTP outage therefore delays mail and never slows or fails a request.
+ * The outbox deliverer, one per process. Changes write mail *requests* to `mail_outbox` in their own
+ * transaction; this makes each into a mail (`prepare`: the link's token is minted now, the text rendered now)
+ * and sends it after the answer: woken after each commit that asked for prompt delivery, and every `pollMs` for
+ * the rest. A claimed request is hidden from other deliverers for LEASE_MS (PostgreSQL: `FOR UPDATE SKIP
+ * LOCKED`), so several instances send each mail once, and a deliverer killed mid-way leaves its requests due
+ * again. A failed send is retried with exponential backoff (5 s doubling, at most an hour apart) for 24 hours,
+ * then marked failed and logged. An SMTP outage therefore delays mail and never slows or fails a request.
+ * Finished rows are pruned after RETENTION_MS.
  */
-import type { OutboxStore, QueuedMail } from '../accounts/storage.js';
+import type { OutgoingMail, QueuedMail } from '../accounts/mail.js';
+import type { OutboxStore } from '../accounts/storage.js';
 
-const POLL_MS = 5_000;
+export const POLL_MS = 5_000;
 const LEASE_MS = 60_000;
 const BATCH = 20;
 const GIVE_UP_AFTER_MS = 24 * 60 * 60 * 1000;
 const MAX_BACKOFF_MS = 60 * 60 * 1000;
+export const RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+const PRUNE_EVERY_MS = 60 * 60 * 1000;
 
 export interface MailTransport {
-  send(mail: QueuedMail): Promise<void>;
+  send(mail: OutgoingMail): Promise<void>;
   close(): void;
 }
 
 export interface DeliveryLog {
   warn(fields: Record<string, unknown>, message: string): void;
   error(fields: Record<string, unknown>, message: string): void;
+}
+
+export interface DelivererOptions {
+  outbox: OutboxStore;
+  /** The mail to send for a request, or undefined for none (the request is then marked skipped). */
+  prepare: (request: QueuedMail) => Promise<OutgoingMail | undefined>;
+  transport: MailTransport;
+  now: () => number;
+  log: DeliveryLog;
+  /** How often the outbox is looked at besides the wake-ups (tests shorten it). */
+  pollMs?: number;
 }
 
 export function backoffMs(attempts: number): number {
@@ -33,19 +49,15 @@ export class MailDeliverer {
   #running: Promise<void> | undefined;
   #again = false;
   #stopped = false;
+  #lastPrune = -Infinity;
   /** Mails sent and given up, since start (metrics). */
   sent = 0;
   failed = 0;
 
-  constructor(
-    private readonly outbox: OutboxStore,
-    private readonly transport: MailTransport,
-    private readonly now: () => number,
-    private readonly log: DeliveryLog,
-  ) {}
+  constructor(private readonly options: DelivererOptions) {}
 
   start(): void {
-    this.#timer = setInterval(() => this.wake(), POLL_MS);
+    this.#timer = setInterval(() => this.wake(), this.options.pollMs ?? POLL_MS);
     this.#timer.unref();
     this.wake();
   }
@@ -57,8 +69,10 @@ export class MailDeliverer {
       this.#again = true;
       return;
     }
-    this.#running = this.#deliverDue()
-      .catch((error: unknown) => this.log.warn({ err: error }, 'mail delivery round failed; retrying later'))
+    this.#running = this.#round()
+      .catch((error: unknown) =>
+        this.options.log.warn({ err: error }, 'mail delivery round failed; retrying later'),
+      )
       .finally(() => {
         this.#running = undefined;
         if (this.#again) {
@@ -68,45 +82,52 @@ export class MailDeliverer {
       });
   }
 
+  /** Resolves when no round is running or asked for: what was due has been dealt with. */
+  async idle(): Promise<void> {
+    while (this.#running) await this.#running;
+  }
+
   /** Resolves once the round in progress (if any) has finished; no new round starts. */
   async stop(): Promise<void> {
     this.#stopped = true;
     clearInterval(this.#timer);
     await this.#running;
-    this.transport.close();
+    this.options.transport.close();
   }
 
-  async #deliverDue(): Promise<void> {
+  async #round(): Promise<void> {
+    const { outbox, now } = this.options;
     for (;;) {
-      const mails = await this.outbox.claimDue(this.now(), LEASE_MS, BATCH);
-      if (mails.length === 0) return;
-      for (const mail of mails) await this.#deliver(mail);
+      const requests = await outbox.claimDue(now(), LEASE_MS, BATCH);
+      if (requests.length === 0) break;
+      for (const request of requests) await this.#deliver(request);
       if (this.#stopped) return;
+    }
+    if (now() - this.#lastPrune >= PRUNE_EVERY_MS) {
+      this.#lastPrune = now();
+      await outbox.pruneFinished(now() - RETENTION_MS);
     }
   }
 
-  async #deliver(mail: QueuedMail): Promise<void> {
+  async #deliver(request: QueuedMail): Promise<void> {
+    const { outbox, transport, now, log } = this.options;
     try {
-      await this.transport.send(mail);
-      await this.outbox.markSent(mail.id, this.now());
+      const mail = await this.options.prepare(request);
+      if (!mail) return await outbox.markSkipped(request.id, now());
+      await transport.send(mail);
+      await outbox.markSent(request.id, now());
       this.sent++;
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      const now = this.now();
-      if (now - mail.createdAt >= GIVE_UP_AFTER_MS) {
-        await this.outbox.markFailed(mail.id, now, reason);
+      const fields = { mailId: request.id, kind: request.kind, attempts: request.attempts, reason };
+      if (now() - request.createdAt >= GIVE_UP_AFTER_MS) {
+        await outbox.markFailed(request.id, now(), reason);
         this.failed++;
-        this.log.error(
-          { mailId: mail.id, kind: mail.kind, attempts: mail.attempts, reason },
-          'mail given up',
-        );
+        log.error(fields, 'mail given up');
         return;
       }
-      await this.outbox.retryAt(mail.id, now + backoffMs(mail.attempts), reason);
-      this.log.warn(
-        { mailId: mail.id, kind: mail.kind, attempts: mail.attempts, reason },
-        'mail not sent; will retry',
-      );
+      await outbox.retryAt(request.id, now() + backoffMs(request.attempts), reason);
+      log.warn(fields, 'mail not sent; will retry');
     }
   }
 }

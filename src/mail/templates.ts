@@ -25,6 +25,11 @@ const BUILT_IN: Record<MailKind, Template> = {
     text: 'Someone asked to make {{email}} the address of a {{app}} account. To confirm, open this link within {{hours}}:\n{{link}}\n\nIf it was not you, ignore this mail: nothing changes.\n',
     html: '<p>Someone asked to make {{email}} the address of a {{app}} account.</p><p><a href="{{link}}">Confirm the new address</a> (within {{hours}}).</p><p>If it was not you, ignore this mail: nothing changes.</p>',
   },
+  email_taken: {
+    subject: 'Someone tried to use your email address on {{app}}',
+    text: 'Someone asked to make {{email}} the address of another {{app}} account. This address already belongs to an account, so nothing changed.\n\nIf it was not you, you need not do anything.\n',
+    html: '<p>Someone asked to make {{email}} the address of another {{app}} account. This address already belongs to an account, so nothing changed.</p><p>If it was not you, you need not do anything.</p>',
+  },
   email_changed: {
     subject: 'Your {{app}} email address was changed',
     text: 'The address of your {{app}} account is no longer {{email}}: it was changed to a new one, confirmed from that address.\n\nIf it was not you, contact the operator of {{app}} at once.\n',

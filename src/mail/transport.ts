@@ -1,4 +1,4 @@
-import type { QueuedMail } from '../accounts/storage.js';
+import type { OutgoingMail } from '../accounts/mail.js';
 import type { MailConfig } from '../config.js';
 import type { DeliveryLog, MailTransport } from './deliverer.js';
 
@@ -27,7 +27,7 @@ export async function openTransport(
     socketTimeout: 10_000,
   } as object);
   return {
-    send: async (mail: QueuedMail) => {
+    send: async (mail: OutgoingMail) => {
       await transport.sendMail({ to: mail.to, subject: mail.subject, text: mail.text, html: mail.html });
     },
     close: () => transport.close(),

@@ -11,6 +11,7 @@ describe('migrations', () => {
         '0002-login-throttle',
         '0003-credentials-version',
         '0004-recovery',
+        '0005-mail-requests',
       ]);
       expect(await migrateToLatest(database.db)).toEqual([]);
       const users = await database.db.selectFrom('users').select('id').execute();

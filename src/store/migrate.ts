@@ -3,6 +3,7 @@ import * as init from './migrations/0001-init.js';
 import * as loginThrottle from './migrations/0002-login-throttle.js';
 import * as credentialsVersion from './migrations/0003-credentials-version.js';
 import * as recovery from './migrations/0004-recovery.js';
+import * as mailRequests from './migrations/0005-mail-requests.js';
 
 /** Every migration, in order. Listed here rather than read from disk so the built package needs no file lookups. */
 const migrations: Record<string, Migration> = {
@@ -10,6 +11,7 @@ const migrations: Record<string, Migration> = {
   '0002-login-throttle': loginThrottle,
   '0003-credentials-version': credentialsVersion,
   '0004-recovery': recovery,
+  '0005-mail-requests': mailRequests,
 };
 
 /**

@@ -1,38 +1,46 @@
 import { type Kysely, PostgresAdapter } from 'kysely';
-import type { OutboxStore, OutgoingMail, QueuedMail } from '../accounts/storage.js';
+import type { MailKind, MailRequest, OutboxStore, QueuedMail } from '../accounts/storage.js';
 import type { Tables } from './schema.js';
 
-/** The mail outbox (`mail_outbox`): written with the change a mail reports, delivered after, retried. */
+/**
+ * The mail outbox (`mail_outbox`): requests written with the change they report, made into mails and sent
+ * after the answer, retried. No row ever holds a mail's text, so none holds a live link.
+ */
 export class KyselyOutboxStore implements OutboxStore {
   readonly #postgres: boolean;
 
-  constructor(private readonly db: Kysely<Tables>) {
+  /** `queued` is told of each request that wants delivery right after its commit (see store.ts). */
+  constructor(
+    private readonly db: Kysely<Tables>,
+    private readonly queued: (request: MailRequest) => void = () => undefined,
+  ) {
     this.#postgres = db.getExecutor().adapter instanceof PostgresAdapter;
   }
 
-  async enqueue(mail: OutgoingMail, now: number): Promise<void> {
+  async enqueue(mail: MailRequest, now: number): Promise<void> {
     await this.db
       .insertInto('mail_outbox')
       .values({
         user_id: mail.userId,
         kind: mail.kind,
         to_address: mail.to,
-        subject: mail.subject,
-        text_body: mail.text,
-        html_body: mail.html,
+        credentials_version: mail.credentialsVersion,
+        outcome: null,
         created_at: now,
         next_attempt_at: now,
       })
       .execute();
+    this.queued(mail);
   }
 
-  async countSince(userId: number, kind: string, since: number): Promise<number> {
+  async countSince(userId: number, kind: MailKind, since: number): Promise<number> {
     const row = await this.db
       .selectFrom('mail_outbox')
       .select((eb) => eb.fn.countAll<number | string>().as('n'))
       .where('user_id', '=', userId)
       .where('kind', '=', kind)
       .where('created_at', '>=', since)
+      .where((eb) => eb.or([eb('outcome', 'is', null), eb('outcome', '!=', 'skipped')]))
       .executeTakeFirst();
     return Number(row?.n ?? 0);
   }
@@ -62,23 +70,35 @@ export class KyselyOutboxStore implements OutboxStore {
       .where('id', 'in', due)
       .returningAll()
       .execute();
-    return rows.map((row) => ({
-      id: row.id,
-      userId: row.user_id,
-      kind: row.kind,
-      to: row.to_address,
-      subject: row.subject,
-      text: row.text_body,
-      html: row.html_body,
-      createdAt: row.created_at,
-      attempts: row.attempts,
-    }));
+    return rows
+      .sort((a, b) => a.id - b.id)
+      .map((row) => ({
+        id: row.id,
+        userId: row.user_id,
+        kind: row.kind as MailKind,
+        to: row.to_address,
+        credentialsVersion: row.credentials_version,
+        createdAt: row.created_at,
+        attempts: row.attempts,
+      }));
+  }
+
+  async resolveTo(id: number, userId: number): Promise<void> {
+    await this.db.updateTable('mail_outbox').set({ user_id: userId }).where('id', '=', id).execute();
   }
 
   async markSent(id: number, now: number): Promise<void> {
+    await this.#finish(id, now, 'sent');
+  }
+
+  async markSkipped(id: number, now: number): Promise<void> {
+    await this.#finish(id, now, 'skipped');
+  }
+
+  async #finish(id: number, now: number, outcome: 'sent' | 'skipped'): Promise<void> {
     await this.db
       .updateTable('mail_outbox')
-      .set({ sent_at: now, last_error: null })
+      .set({ sent_at: now, outcome, last_error: null })
       .where('id', '=', id)
       .execute();
   }
@@ -97,6 +117,14 @@ export class KyselyOutboxStore implements OutboxStore {
       .set({ failed_at: now, last_error: error.slice(0, 500) })
       .where('id', '=', id)
       .execute();
+  }
+
+  async pruneFinished(before: number): Promise<number> {
+    const result = await this.db
+      .deleteFrom('mail_outbox')
+      .where((eb) => eb.or([eb('sent_at', '<', before), eb('failed_at', '<', before)]))
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 
   async backlog(now: number): Promise<{ queued: number; oldestAgeMs: number }> {

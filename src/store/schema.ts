@@ -13,7 +13,10 @@ export interface UsersTable {
   /** 1 or 0: SQLite has no boolean and better-sqlite3 cannot bind one. */
   is_active: number;
   date_joined: number;
-  /** Raised by every password change and (de)activation; a session opens only for the version it checked. */
+  /**
+   * Raised by every password change or reset, email change and (de)activation. A session opens only for the
+   * version its password was checked against; a mailed link is honoured only under the version it was issued.
+   */
   credentials_version: Generated<number>;
   /** 1 once the owner proved the address (a verification or email-change link). */
   email_verified: Generated<number>;
@@ -29,18 +32,25 @@ export interface AccountTokensTable {
   token_hash: string;
   /** For `email_change`: the address that becomes the account's when the link is followed. */
   new_email: string | null;
+  /** The account's credentials version when issued: the token is honoured only while it is current. */
+  credentials_version: number;
   created_at: number;
   expires_at: number;
 }
 
+/**
+ * A mail *request*: what to send, never the mail (its link's token is minted when it is sent). Finished rows
+ * (`sent_at` set, with `outcome` sent or skipped; or `failed_at`) are pruned after a week.
+ */
 export interface MailOutboxTable {
   id: Generated<number>;
+  /** Null for a reset asked for an address until it is resolved, and for the deletion notice. */
   user_id: number | null;
   kind: string;
   to_address: string;
-  subject: string;
-  text_body: string;
-  html_body: string;
+  /** The credentials version a link was asked under; the link is not sent if it changed. */
+  credentials_version: number | null;
+  outcome: 'sent' | 'skipped' | null;
   created_at: number;
   next_attempt_at: number;
   attempts: Generated<number>;

@@ -79,6 +79,7 @@ describeEachDatabase('session lookup', (testDb) => {
       sessionId: expect.any(Number),
       userId: active,
       email: expect.stringMatching(/^lookup-/),
+      emailVerified: false,
       expiresAt: now + HOUR,
       lastSeenAt: now,
     });

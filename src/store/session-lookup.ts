@@ -9,8 +9,10 @@ interface Lookup {
   now: number;
 }
 
-interface SessionRow extends ActiveSession {
+interface SessionRow extends Omit<ActiveSession, 'emailVerified'> {
   tokenHash: string;
+  /** 1 or 0 (SQLite has no boolean). */
+  emailVerified: number | boolean;
 }
 
 /** Batch sizes with a compiled query each; a batch is padded up to the next one (repeating a hash). */
@@ -72,7 +74,14 @@ export class SessionLookup {
       if (!row || row.expiresAt <= now) return undefined;
       // A copy per request: the caller may update its lastSeenAt.
       const { sessionId, userId, email, expiresAt, lastSeenAt } = row;
-      return { sessionId, userId, email, expiresAt, lastSeenAt };
+      return {
+        sessionId,
+        userId,
+        email,
+        emailVerified: Number(row.emailVerified) === 1,
+        expiresAt,
+        lastSeenAt,
+      };
     });
   }
 
@@ -88,6 +97,7 @@ export class SessionLookup {
           'sessions.id as sessionId',
           'sessions.user_id as userId',
           'users.email as email',
+          'users.email_verified as emailVerified',
           'sessions.expires_at as expiresAt',
           'sessions.last_seen_at as lastSeenAt',
         ])

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { ExpressionBuilder, Kysely } from 'kysely';
 import type {
   AccountTokenKind,
   AccountTokenStore,
@@ -24,6 +24,7 @@ export class KyselyTokenStore implements AccountTokenStore {
         kind: token.kind,
         token_hash: token.tokenHash,
         new_email: token.newEmail,
+        credentials_version: token.credentialsVersion,
         created_at: token.createdAt,
         expires_at: token.expiresAt,
       })
@@ -37,12 +38,10 @@ export class KyselyTokenStore implements AccountTokenStore {
   ): Promise<ConsumedToken | undefined> {
     const row = await this.db
       .selectFrom('account_tokens')
-      .select(['user_id', 'kind', 'new_email'])
-      .where('token_hash', '=', tokenHash)
-      .where('kind', 'in', kinds)
-      .where('expires_at', '>', now)
+      .select(['user_id', 'kind', 'new_email', 'credentials_version'])
+      .where((eb) => live(eb, tokenHash, kinds, now))
       .executeTakeFirst();
-    return row && { userId: row.user_id, kind: row.kind as AccountTokenKind, newEmail: row.new_email };
+    return row && toConsumed(row);
   }
 
   async consumeToken(
@@ -53,11 +52,40 @@ export class KyselyTokenStore implements AccountTokenStore {
     // One DELETE … RETURNING: the database gives the row to exactly one of concurrent callers.
     const row = await this.db
       .deleteFrom('account_tokens')
-      .where('token_hash', '=', tokenHash)
-      .where('kind', 'in', kinds)
-      .where('expires_at', '>', now)
-      .returning(['user_id', 'kind', 'new_email'])
+      .where((eb) => live(eb, tokenHash, kinds, now))
+      .returning(['user_id', 'kind', 'new_email', 'credentials_version'])
       .executeTakeFirst();
-    return row && { userId: row.user_id, kind: row.kind as AccountTokenKind, newEmail: row.new_email };
+    return row && toConsumed(row);
   }
+}
+
+/** The token of this hash, unexpired, and issued under the account's current credentials version. */
+function live(eb: ExpressionBuilder<Tables, 'account_tokens'>, hash: string, kinds: string[], now: number) {
+  return eb.and([
+    eb('account_tokens.token_hash', '=', hash),
+    eb('account_tokens.kind', 'in', kinds),
+    eb('account_tokens.expires_at', '>', now),
+    eb(
+      'account_tokens.credentials_version',
+      '=',
+      eb
+        .selectFrom('users')
+        .select('users.credentials_version')
+        .whereRef('users.id', '=', 'account_tokens.user_id'),
+    ),
+  ]);
+}
+
+function toConsumed(row: {
+  user_id: number;
+  kind: string;
+  new_email: string | null;
+  credentials_version: number;
+}): ConsumedToken {
+  return {
+    userId: row.user_id,
+    kind: row.kind as AccountTokenKind,
+    newEmail: row.new_email,
+    credentialsVersion: row.credentials_version,
+  };
 }

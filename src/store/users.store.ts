@@ -1,5 +1,12 @@
 import { type Kysely, PostgresAdapter, type Selectable } from 'kysely';
-import type { CheckedCredentials, NewUser, UserRecord, UserStore } from '../accounts/storage.js';
+import {
+  type CheckedCredentials,
+  EmailTakenError,
+  type NewUser,
+  type UserRecord,
+  type UserStore,
+} from '../accounts/storage.js';
+import { isUniqueViolation } from './database-errors.js';
 import type { Tables, UsersTable } from './schema.js';
 
 export function toUserRecord(row: Selectable<UsersTable>): UserRecord {
@@ -79,27 +86,33 @@ export class KyselyUserStore implements UserStore {
     return row?.credentials_version;
   }
 
-  async setEmailVerified(userId: number): Promise<boolean> {
+  async setEmailVerified(userId: number, credentialsVersion?: number): Promise<boolean> {
     const result = await this.db
       .updateTable('users')
       .set({ email_verified: 1 })
       .where('id', '=', userId)
+      .$if(credentialsVersion !== undefined, (query) =>
+        query.where('credentials_version', '=', credentialsVersion!),
+      )
       .executeTakeFirst();
     return result.numUpdatedRows > 0n;
   }
 
-  async changeEmail(userId: number, email: string): Promise<boolean> {
-    const result = await this.db
-      .updateTable('users')
-      .set({ email, email_verified: 1 })
-      .where('id', '=', userId)
-      .where((eb) =>
-        eb.not(
-          eb.exists(eb.selectFrom('users as other').select('other.id').where('other.email', '=', email)),
-        ),
-      )
-      .executeTakeFirst();
-    return result.numUpdatedRows > 0n;
+  async changeEmail(userId: number, email: string, credentialsVersion: number): Promise<boolean> {
+    try {
+      const result = await this.db
+        .updateTable('users')
+        .set((eb) => ({ email, email_verified: 1, credentials_version: eb('credentials_version', '+', 1) }))
+        .where('id', '=', userId)
+        .where('credentials_version', '=', credentialsVersion)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    } catch (error) {
+      // Two confirmations of one new address at once: the second waits for the first and then violates the
+      // unique index. An answer, not a fault (on PostgreSQL the transaction is aborted: the caller rolls back).
+      if (isUniqueViolation(error)) throw new EmailTakenError(error);
+      throw error;
+    }
   }
 
   async deleteUser(userId: number): Promise<boolean> {
