@@ -147,3 +147,16 @@ export async function privatePostgresDatabase(): Promise<{
     },
   };
 }
+
+/**
+ * A database for this suite alone: SQLite a new file, PostgreSQL a private database dropped after the file.
+ * For suites with mail: every app with SMTP configured delivers whatever the outbox of its database holds,
+ * so two suites sharing one PostgreSQL database would deliver each other's mail to their own test relays.
+ */
+export async function databaseOfItsOwn(
+  db: TestDatabase,
+): Promise<{ url: string; drop: () => Promise<void> }> {
+  if (db.name === 'sqlite') return { url: db.url(), drop: async () => undefined };
+  const { url, drop } = await privatePostgresDatabase();
+  return { url, drop };
+}

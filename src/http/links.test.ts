@@ -11,9 +11,9 @@ import { setPassword } from '../accounts/recovery.js';
 import {
   authHeader,
   buildTestApp,
+  databaseOfItsOwn,
   describeEachDatabase,
   PASSWORD,
-  privatePostgresDatabase,
   signupAccount,
   type TestAccount,
   uniqueEmail,
@@ -34,14 +34,16 @@ describeEachDatabase('links end with the credentials', (database) => {
   let mail: Mail;
   let app: FastifyInstance;
   let databaseUrl: string;
+  let drop: () => Promise<void>;
   beforeAll(async () => {
     mail = await startMailServer();
-    databaseUrl = database.url();
+    ({ url: databaseUrl, drop } = await databaseOfItsOwn(database));
     app = await buildTestApp(databaseUrl, mailEnv(mail.url), { mailPollMs: 50 });
   });
   afterAll(async () => {
     await app.close();
     await mail.close();
+    await drop();
   });
 
   const post = (url: string, payload: object, headers: Record<string, string> = {}) =>
@@ -127,8 +129,8 @@ describeEachDatabase('links end with the credentials', (database) => {
 
   it('holds no link token and no session token in any row, while mail is queued and after delivery', async () => {
     // A database of its own: the suite's app would deliver these mails to its own relay.
-    const own = database.name === 'postgres' ? await privatePostgresDatabase() : undefined;
-    const databaseUrl = own?.url ?? database.url();
+    const own = await databaseOfItsOwn(database);
+    const databaseUrl = own.url;
     const down = await startMailServer();
     const port = down.port;
     await down.close();
@@ -182,7 +184,7 @@ describeEachDatabase('links end with the credentials', (database) => {
       expect(afterDelivery).not.toContain('ras_verify_');
     } finally {
       await queuing.close().catch(() => undefined);
-      await own?.drop();
+      await own.drop();
     }
   });
 

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   authHeader,
   buildTestApp,
+  databaseOfItsOwn,
   describeEachStore,
   PASSWORD,
   signupAccount,
@@ -34,9 +35,11 @@ describeEachStore('recovery by email', (database, env) => {
   let app: FastifyInstance;
   let other: FastifyInstance;
   let clock = Date.now();
+  let own: Awaited<ReturnType<typeof databaseOfItsOwn>>;
   beforeAll(async () => {
     mail = await startMailServer();
-    const url = database.url();
+    own = await databaseOfItsOwn(database);
+    const url = own.url;
     app = await buildTestApp(url, { ...env, ...mailEnv(mail.url) }, { now: () => clock, mailPollMs: 100 });
     // A second instance on the same database (SQLite: the same file) to see resets hold everywhere.
     other = await buildTestApp(url, { ...env, ...mailEnv(mail.url) }, { now: () => clock, mailPollMs: 100 });
@@ -45,6 +48,7 @@ describeEachStore('recovery by email', (database, env) => {
     await app.close();
     await other.close();
     await mail.close();
+    await own.drop();
   });
 
   const post = (url: string, payload: object, headers: Record<string, string> = {}, instance = app) =>

@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
 import { afterAll, expect, it } from 'vitest';
 import { type Database, openDatabase } from '../../src/store/database.js';
-import { describeEachDatabase, PASSWORD, uniqueEmail } from '../helpers.js';
+import { databaseOfItsOwn, describeEachDatabase, PASSWORD, uniqueEmail } from '../helpers.js';
+import { startMailServer, tokenIn } from '../mail-server.js';
 import { type RunningServer, startServer } from '../e2e/processes.js';
 
 interface Acknowledged {
@@ -117,6 +118,44 @@ describeEachDatabase('kill -9 in the middle of signups and logins', (database) =
     if (database.name === 'sqlite') {
       const { rows } = await sql<{ integrity_check: string }>`pragma integrity_check`.execute(raw.db);
       expect(rows.map((r) => r.integrity_check)).toEqual(['ok']);
+    }
+  }, 60_000);
+
+  it('mails after a restart the reset link of a request answered just before kill -9', async () => {
+    const own = await databaseOfItsOwn(database);
+    // The relay is down until after the kill: nothing can have been sent between the answer and the kill.
+    const probe = await startMailServer();
+    const port = probe.port;
+    await probe.close();
+    const env = {
+      DATABASE_URL: own.url,
+      RATE_LIMIT: 'off',
+      LOG_LEVEL: 'info',
+      SMTP_URL: `smtp://127.0.0.1:${port}`,
+      RESET_URL: 'https://app.example.com/reset?token={token}',
+      VERIFY_URL: 'https://app.example.com/verify?token={token}',
+    };
+    let server = await startServer(env);
+    const email = uniqueEmail('kill9-mail');
+    const post = (path: string, body: object) =>
+      fetch(`${server.url}/api/v1/users/${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    expect((await post('signup/', { email, password: PASSWORD })).status).toBe(201);
+    expect((await post('password/reset/', { email })).status).toBe(200);
+    expect(await server.stop('SIGKILL')).toBe(null);
+
+    const relay = await startMailServer(port);
+    server = await startServer(env);
+    try {
+      const [reset] = await relay.waitForSubject(email, 'Reset', 1, 40_000);
+      expect(tokenIn(reset!)).toMatch(/^ras_reset_/);
+    } finally {
+      await server.stop();
+      await relay.close();
+      await own.drop();
     }
   }, 60_000);
 });
