@@ -6,6 +6,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -136,6 +137,25 @@ describeEachStore('recovery by email', (database, env) => {
     const answers = [];
     for (const reset of resets) answers.push((await confirm(tokenIn(reset))).statusCode);
     expect(answers.sort()).toEqual([200, 400, 400]);
+  });
+
+  it('mails at most three email-change requests an hour; more answer the same and send nothing', async () => {
+    const account = await signupAccount(app);
+    const targets = Array.from({ length: 5 }, () => uniqueEmail('capped'));
+    for (const new_email of targets) {
+      const res = await post(
+        `/api/v1/users/${account.id}/email/`,
+        { password: PASSWORD, new_email },
+        authHeader(account.token),
+      );
+      expect(res.json()).toEqual({
+        status_code: 200,
+        message: 'a confirmation link has been sent to the new address',
+      });
+    }
+    for (const target of targets.slice(0, 3)) await mail.waitFor(target);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(targets.slice(3).flatMap((target) => mail.to(target))).toEqual([]);
   });
 
   it('refuses a new password that fails the policy and keeps the link usable', async () => {
@@ -324,25 +344,34 @@ describe('recovery without mail, and REQUIRE_VERIFIED_EMAIL', () => {
 });
 
 describe('the outbox', () => {
-  it('delays mail while SMTP is down, never the request, and delivers when it is back', async () => {
+  it('delays mail while SMTP is down, never the request; retries with backoff on the clock it is given', async () => {
     const probe = await startMailServer();
     const port = probe.port;
     await probe.close();
-    const app = await buildTestApp('sqlite::memory:', mailEnv(`smtp://127.0.0.1:${port}`));
+    let clock = Date.now();
+    let log = '';
+    const app = await buildTestApp(
+      'sqlite::memory:',
+      { ...mailEnv(`smtp://127.0.0.1:${port}`), LOG_LEVEL: 'warn' },
+      { now: () => clock, mailPollMs: 20, logStream: new PassThrough().on('data', (d) => (log += d)) },
+    );
     try {
       const { email } = await signupAccount(app);
-      const started = performance.now();
       const res = await app.inject({
         method: 'POST',
         url: '/api/v1/users/password/reset/',
         payload: { email },
       });
       expect(res.statusCode).toBe(200);
-      expect(performance.now() - started).toBeLessThan(500);
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      // Both tried once and waiting for their backoff: nothing more happens until the clock moves.
+      while (log.split('mail not sent; will retry').length - 1 < 2)
+        await new Promise((resolve) => setTimeout(resolve, 20));
       const mail = await startMailServer(port);
       try {
-        const arrived = await mail.waitFor(email, 2, 20_000);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        expect(mail.received).toEqual([]);
+        clock += 60_000;
+        const arrived = await mail.waitFor(email, 2);
         expect(arrived.map((m) => m.subject).sort()).toEqual([
           'Confirm your email address for Ras',
           'Reset your Ras password',
@@ -353,7 +382,33 @@ describe('the outbox', () => {
     } finally {
       await app.close();
     }
-  }, 30_000);
+  });
+
+  it('prunes finished rows a week after they finished', async () => {
+    const mail = await startMailServer();
+    let clock = Date.now();
+    const app = await buildTestApp('sqlite::memory:', mailEnv(mail.url), {
+      now: () => clock,
+      mailPollMs: 20,
+    });
+    try {
+      const { email } = await signupAccount(app);
+      await app.inject({ method: 'POST', url: '/api/v1/users/password/reset/', payload: { email } });
+      await mail.waitFor(email, 2);
+      const outbox = app.accounts.store.outbox;
+      expect(await outbox.pruneFinished(clock - 1)).toBe(0);
+      clock += 8 * 24 * 60 * 60 * 1000;
+      for (;;) {
+        // The deliverer prunes in its rounds; nothing is left to prune once it has.
+        if ((await outbox.pruneFinished(clock - 7 * 24 * 60 * 60 * 1000)) === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(await outbox.backlog(clock)).toEqual({ queued: 0, oldestAgeMs: 0 });
+    } finally {
+      await app.close();
+      await mail.close();
+    }
+  });
 });
 
 describe('the outbox across a restart', () => {
