@@ -7,7 +7,8 @@ import type { UserRecord } from './storage.js';
 /**
  * The account whose password this is, checked under the login throttle. The attempt is counted before the
  * password is checked, so simultaneous guesses are limited like sequential ones: refused with `throttled`
- * while the email is blocked for this address, counted as a failure unless the password is right. Unknown
+ * while the email is blocked for this address (`attempts_in_progress` when attempts on the account are being
+ * checked right now, which count until they settle), counted as a failure unless the password is right. Unknown
  * email and wrong password are the same `invalid_credentials`, at the same cost (a dummy hash is verified
  * for an unknown email). The account may be deactivated; the caller decides what that means.
  */
@@ -24,10 +25,18 @@ export async function verifyCredentials(
   const user = await ctx.store.users.findUserByEmail(email);
   const attempt = await ctx.throttle.admit(email, addressKeyOf(client.ip));
   if ('retryAfterSeconds' in attempt) {
-    throw new AccountError('throttled', { retryAfterSeconds: attempt.retryAfterSeconds, userId: user?.id });
+    const code = attempt.inProgress ? 'attempts_in_progress' : 'throttled';
+    throw new AccountError(code, { retryAfterSeconds: attempt.retryAfterSeconds, userId: user?.id });
   }
-  const verification = await passwordMatches(ctx, user?.passwordHash, password, client);
+  let verification: { matches: boolean; refusal?: string };
+  try {
+    verification = await passwordMatches(ctx, user?.passwordHash, password, client);
+  } catch (error) {
+    ctx.throttle.failed(attempt);
+    throw error;
+  }
   if (!verification.matches || !user) {
+    ctx.throttle.failed(attempt);
     throw new AccountError('invalid_credentials', { userId: user?.id, reason: verification.refusal });
   }
   await ctx.throttle.succeeded(attempt);

@@ -13,6 +13,7 @@ export type AccountErrorCode =
   | 'token_invalid'
   | 'session_not_found'
   | 'throttled'
+  | 'attempts_in_progress'
   | 'email_malformed'
   | 'link_invalid'
   | 'email_unverified'
@@ -24,7 +25,7 @@ export interface AccountErrorDetails {
    * `invalid_credentials`, why a stored hash was not computed (logged, never shown).
    */
   reason?: string;
-  /** For `throttled`: when to try again. */
+  /** For `throttled` and `attempts_in_progress`: when to try again. */
   retryAfterSeconds?: number;
   /** The account concerned, for the security log only; never shown to the client. */
   userId?: number;

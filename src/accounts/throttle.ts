@@ -106,12 +106,29 @@ function countFailure(
   };
 }
 
-/** An attempt the throttle let through: settle it with `succeeded` when the password was right. */
+/**
+ * An attempt the throttle let through: settle it with `succeeded` when the password was right, or `failed`
+ * when it was not (or the check never finished).
+ */
 export interface AdmittedAttempt {
   keys: AttemptKeys;
 }
 
+/** A refused attempt: when to try again, and whether attempts on the account are being checked right now. */
+export interface RefusedAttempt {
+  retryAfterSeconds: number;
+  /**
+   * Attempts on this account were being checked in this process when this one was refused: the block may
+   * come from them (counted before their check, as every attempt is), not from attempts that failed. Said
+   * apart so that a person whose right password is among simultaneous logins is not told their attempts failed.
+   */
+  inProgress: boolean;
+}
+
 export class LoginThrottle {
+  /** Attempts admitted and not yet settled in this process, by account key. */
+  readonly #checking = new Map<string, number>();
+
   constructor(
     private readonly store: ThrottleStore,
     private readonly now: () => number,
@@ -122,7 +139,7 @@ export class LoginThrottle {
    * or the seconds to wait when the email is blocked for this address (then nothing was counted).
    * `addressKey` is the client's address as limits count it (an IPv6 client by its /64).
    */
-  async admit(email: string, addressKey: string): Promise<AdmittedAttempt | { retryAfterSeconds: number }> {
+  async admit(email: string, addressKey: string): Promise<AdmittedAttempt | RefusedAttempt> {
     const keys = keysOf(email, addressKey);
     const now = this.now();
     const blockedUntil = await this.store.reserveAttempt({
@@ -131,8 +148,20 @@ export class LoginThrottle {
       address: { key: keys.address, policy: ADDRESS_POLICY },
       account: { key: keys.account, policy: ACCOUNT_POLICY },
     });
-    if (blockedUntil > now) return { retryAfterSeconds: Math.ceil((blockedUntil - now) / 1000) };
+    if (blockedUntil > now)
+      return {
+        retryAfterSeconds: Math.ceil((blockedUntil - now) / 1000),
+        inProgress: (this.#checking.get(keys.account) ?? 0) > 0,
+      };
+    this.#checking.set(keys.account, (this.#checking.get(keys.account) ?? 0) + 1);
     return { keys };
+  }
+
+  /** The password was wrong (or never checked): the attempt stays counted as a failure. */
+  failed(attempt: AdmittedAttempt): void {
+    const left = (this.#checking.get(attempt.keys.account) ?? 1) - 1;
+    if (left > 0) this.#checking.set(attempt.keys.account, left);
+    else this.#checking.delete(attempt.keys.account);
   }
 
   /** Forgets every counter of the account (per account and per address): after a reset or a deletion. */
@@ -142,6 +171,7 @@ export class LoginThrottle {
 
   /** The password was right: both counters start over, and the address is remembered as the owner's. */
   succeeded(attempt: AdmittedAttempt): Promise<void> {
+    this.failed(attempt);
     return this.store.recordSuccess([attempt.keys.address, attempt.keys.account], this.now());
   }
 }

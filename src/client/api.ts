@@ -254,7 +254,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Change the email: a confirmation link goes to the new address */
+        /** Change the email: a confirmation link goes to the new address (a notice instead, if it has an account) */
         post: operations["postUsersUseridEmail"];
         delete?: never;
         options?: never;
@@ -564,7 +564,7 @@ export interface operations {
                     "application/json": components["schemas"]["Envelope"];
                 };
             };
-            /** @description Too many failed attempts or requests (Retry-After says when to try again) */
+            /** @description Too many failed attempts, attempts in progress, or requests (Retry-After says when to try again) */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
@@ -821,13 +821,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"] | components["schemas"]["InvalidToken"];
                 };
             };
-            /** @description A valid token for another account, or an unknown id */
+            /** @description A valid token for another account, or an unknown id (`detail`); with REQUIRE_VERIFIED_EMAIL=on, an account whose address is not verified yet (the envelope) */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["Envelope"];
                 };
             };
             /** @description The user id is not a positive integer */
@@ -880,13 +880,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"] | components["schemas"]["InvalidToken"];
                 };
             };
-            /** @description A valid token for another account, or an unknown id */
+            /** @description A valid token for another account, or an unknown id (`detail`); with REQUIRE_VERIFIED_EMAIL=on, an account whose address is not verified yet (the envelope) */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["Envelope"];
                 };
             };
             /** @description The user id is not a positive integer */
@@ -953,13 +953,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"] | components["schemas"]["InvalidToken"];
                 };
             };
-            /** @description A valid token for another account, or an unknown id */
+            /** @description A valid token for another account, or an unknown id (`detail`); with REQUIRE_VERIFIED_EMAIL=on, an account whose address is not verified yet (the envelope) */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["Envelope"];
                 };
             };
             /** @description The user id is not a positive integer */
@@ -1014,13 +1014,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"] | components["schemas"]["InvalidToken"];
                 };
             };
-            /** @description A valid token for another account, or an unknown id */
+            /** @description A valid token for another account, or an unknown id (`detail`); with REQUIRE_VERIFIED_EMAIL=on, an account whose address is not verified yet (the envelope) */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["Envelope"];
                 };
             };
             /** @description `{"detail":"Not found."}` for a user id that is not a positive integer; the envelope for a session that is not this account's */
@@ -1073,13 +1073,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"] | components["schemas"]["InvalidToken"];
                 };
             };
-            /** @description A valid token for another account, or an unknown id */
+            /** @description A valid token for another account, or an unknown id (`detail`); with REQUIRE_VERIFIED_EMAIL=on, an account whose address is not verified yet (the envelope) */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["Envelope"];
                 };
             };
             /** @description The user id is not a positive integer */
@@ -1146,13 +1146,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"] | components["schemas"]["InvalidToken"];
                 };
             };
-            /** @description A valid token for another account, or an unknown id */
+            /** @description A valid token for another account, or an unknown id (`detail`); with REQUIRE_VERIFIED_EMAIL=on, an account whose address is not verified yet (the envelope) */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["Envelope"];
                 };
             };
             /** @description The user id is not a positive integer */
@@ -1237,13 +1237,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"] | components["schemas"]["InvalidToken"];
                 };
             };
-            /** @description A valid token for another account, or an unknown id */
+            /** @description A valid token for another account, or an unknown id (`detail`); with REQUIRE_VERIFIED_EMAIL=on, an account whose address is not verified yet (the envelope) */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["Envelope"];
                 };
             };
             /** @description The user id is not a positive integer */
@@ -1314,13 +1314,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"] | components["schemas"]["InvalidToken"];
                 };
             };
-            /** @description A valid token for another account, or an unknown id */
+            /** @description A valid token for another account, or an unknown id (`detail`); with REQUIRE_VERIFIED_EMAIL=on, an account whose address is not verified yet (the envelope) */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["Envelope"];
                 };
             };
             /** @description The user id is not a positive integer */
@@ -1373,13 +1373,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"] | components["schemas"]["InvalidToken"];
                 };
             };
-            /** @description A valid token for another account, or an unknown id */
+            /** @description A valid token for another account, or an unknown id (`detail`); with REQUIRE_VERIFIED_EMAIL=on, an account whose address is not verified yet (the envelope) */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["Envelope"];
                 };
             };
             /** @description The user id is not a positive integer */
@@ -1437,22 +1437,22 @@ export interface operations {
                     "application/json": components["schemas"]["Envelope"];
                 };
             };
-            /** @description The address is invalid or taken (the envelope), or the token is missing or invalid */
+            /** @description No credentials (`detail`), or an unknown, expired or revoked token (`message: Invalid Token`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Envelope"] | components["schemas"]["Error"] | components["schemas"]["InvalidToken"];
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["InvalidToken"];
                 };
             };
-            /** @description A valid token for another account, or an unknown id */
+            /** @description A valid token for another account, or an unknown id (`detail`); with REQUIRE_VERIFIED_EMAIL=on, an account whose address is not verified yet (the envelope) */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["Envelope"];
                 };
             };
             /** @description The user id is not a positive integer */
@@ -1537,13 +1537,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"] | components["schemas"]["InvalidToken"];
                 };
             };
-            /** @description A valid token for another account, or an unknown id */
+            /** @description A valid token for another account, or an unknown id (`detail`); with REQUIRE_VERIFIED_EMAIL=on, an account whose address is not verified yet (the envelope) */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["Envelope"];
                 };
             };
             /** @description The user id is not a positive integer */

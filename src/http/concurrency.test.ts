@@ -99,6 +99,32 @@ describeEachStore('under concurrency', (database, env) => {
     expect(statuses(await flood.all)).toEqual({ 400: 5, 429: 7 });
   });
 
+  it('tells the excess of 12 simultaneous right logins from one address that attempts are in progress, not that they failed', async () => {
+    const { email } = await signupAccount(app);
+    hasher.started = 0;
+    hasher.holdAll();
+    const flood = simultaneously(Array.from({ length: 12 }, () => () => login(email, PASSWORD)));
+    // Five checks held in flight; the seven refused meanwhile were refused because of them.
+    await waitUntil(flood.settled, 7);
+    expect(hasher.started).toBe(5);
+    hasher.openGate();
+    const answers = await flood.all;
+    expect(statuses(answers)).toEqual({ 200: 5, 429: 7 });
+    for (const refused of answers.filter((a) => a.statusCode === 429)) {
+      expect(refused.json()).toEqual({
+        status_code: 429,
+        message: 'too many attempts in progress, please try again later',
+      });
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    }
+    // Sequential failures, with nothing in flight, are still called what they are.
+    for (let i = 0; i < 5; i++) await login(email, WRONG, '192.0.2.77');
+    expect((await login(email, WRONG, '192.0.2.77')).json()).toEqual({
+      status_code: 429,
+      message: 'too many failed attempts, please try again later',
+    });
+  });
+
   it('checks at most 20 of 80 simultaneous wrong logins on one account from ten addresses', async () => {
     const { email } = await signupAccount(app);
     hasher.started = 0;

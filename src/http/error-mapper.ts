@@ -48,6 +48,7 @@ const ACCOUNT_ERRORS: Record<AccountErrorCode, (error: AccountError) => HttpAnsw
   token_invalid: () => INVALID_TOKEN,
   session_not_found: () => SESSION_NOT_FOUND,
   throttled: tooManyRequests(MESSAGES.throttled),
+  attempts_in_progress: tooManyRequests(MESSAGES.attemptsInProgress),
   email_malformed: () => ({ status: 400, body: envelope(400, SEED.emailInvalid) }),
   link_invalid: () => ({ status: 400, body: envelope(400, MESSAGES.linkInvalid) }),
   email_unverified: () => ({ status: 403, body: envelope(403, MESSAGES.emailUnverified) }),

@@ -27,6 +27,7 @@ export const MESSAGES = {
   unsupportedMediaType:
     'unsupported content type: send application/json or application/x-www-form-urlencoded',
   throttled: 'too many failed attempts, please try again later',
+  attemptsInProgress: 'too many attempts in progress, please try again later',
   rateLimited: 'too many requests, please try again later',
   unavailable: 'service temporarily unavailable, please try again',
   busy: 'too many password checks in progress, please try again in a second',

@@ -29,9 +29,10 @@ export async function logRefusal<T>(
     return await attempt();
   } catch (error) {
     if (error instanceof AccountError) {
-      if (error.code === 'throttled')
+      if (error.code === 'throttled' || error.code === 'attempts_in_progress')
         securityEvent(request, 'throttle', {
           on: event,
+          inProgress: error.code === 'attempts_in_progress',
           retryAfter: error.retryAfterSeconds,
           userId: error.userId ?? request.auth?.session.userId,
         });

@@ -74,8 +74,9 @@ export const signupLoginRoutes: FastifyPluginAsyncTypebox<{
           ),
           404: envelopeOf('The account is deactivated (told only with the right password)', SEED.deactivated),
           429: envelopeOf(
-            'Too many failed attempts or requests (Retry-After says when to try again)',
+            'Too many failed attempts, attempts in progress, or requests (Retry-After says when to try again)',
             MESSAGES.throttled,
+            MESSAGES.attemptsInProgress,
             MESSAGES.rateLimited,
           ),
         },
