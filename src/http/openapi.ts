@@ -36,6 +36,14 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
               'The `auth_token` of signup or login, sent as `Authorization: Bearer <auth_token>` (what this page ' +
               'sends) or `Authorization: Token <auth_token>` (what the original clients send).',
           },
+          // The seed's own scheme, described as drf-spectacular describes DRF's TokenAuthentication, so a
+          // client or a validating proxy built from this document accepts `Authorization: Token <key>` too.
+          tokenAuth: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'Authorization',
+            description: 'Token-based authentication with required prefix "Token"',
+          },
         },
       },
     },

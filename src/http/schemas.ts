@@ -100,7 +100,8 @@ export const authErrors: Record<number, TSchema> = {
   503: envelopeOf('The database is unavailable', MESSAGES.unavailable),
 };
 
-export const tokenSecurity = [{ token: [] }];
+/** Either scheme opens a token route: `Bearer` (the docs page's) or the seed's `Token` (alternatives). */
+export const tokenSecurity: Record<string, string[]>[] = [{ token: [] }, { tokenAuth: [] }];
 
 export const SessionParams = Type.Object({
   userid: Type.String({ description: "The account's numeric id" }),
