@@ -121,8 +121,11 @@ const SessionItem = Type.Object(
   { title: 'Session' },
 );
 
-/** Largest id an INTEGER column holds on PostgreSQL; anything above cannot exist and must not reach SQL. */
-export const MAX_ROW_ID = 2_147_483_647;
+/**
+ * Largest id Ras has: ids are 64-bit in the database, but a JSON number carries integers exactly only up to
+ * 2^53−1, so no id above is ever stored (the import refuses it); anything above cannot exist and must not reach SQL.
+ */
+export const MAX_ROW_ID = Number.MAX_SAFE_INTEGER;
 
 export const SessionsQuery = Type.Object({
   limit: Type.Optional(

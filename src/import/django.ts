@@ -5,8 +5,9 @@
  * tokens become sessions of their users, stored hashed, so every client holding one keeps working.
  *
  * It streams both tables in id/key order (django-source.ts), a batch at a time (bounded memory whatever the
- * size), each batch planned without I/O (plan.ts) and written in its own transaction; `--dry-run` runs the same
- * work in one transaction and rolls it back (store/import.store.ts). Nothing already in
+ * size), each batch planned without I/O (plan.ts); all of it is written in one transaction, committed at the end
+ * or rolled back on any failure, so the target never holds half an import; `--dry-run` rolls it back at the end
+ * (store/import.store.ts). Nothing already in
  * Ras is overwritten, so a second run imports nothing new and says so. Rows it will not import are refused
  * with a reason: an invalid email, an email that collides with another after normalization (Django allows
  * `A@x.com` beside `a@x.com`: never merged), an unknown or unsalted legacy hash, an id already taken.
@@ -19,7 +20,7 @@ import {
   type BatchRunner,
   type ImportedSession,
   type ImportedUser,
-  ImportStore,
+  type ImportStore,
   runImport,
 } from '../store/import.store.js';
 import {
@@ -52,13 +53,12 @@ export async function importFromDjango(
 ): Promise<ImportReport> {
   const started = performance.now();
   const report = emptyReport(options.dryRun);
+  // One transaction: the import happens whole, or not at all (a failure leaves the target as it was).
   await runImport(target.db, options.dryRun, async (inBatch) => {
     await importUsers(options, report, inBatch);
     await importTokens(options, report, inBatch);
+    await inBatch((store) => store.reserveIdsUpTo(report.maxImportedId, target.dialect === 'postgres'));
   });
-  if (!options.dryRun) {
-    await new ImportStore(target.db).reserveIdsUpTo(report.maxSourceId, target.dialect === 'postgres');
-  }
   report.seconds = (performance.now() - started) / 1000;
   return report;
 }
@@ -70,7 +70,6 @@ async function importUsers(
 ): Promise<void> {
   const total = await countRows(options.source, options.table);
   for await (const rows of userBatches(options.source, options)) {
-    report.maxSourceId = Math.max(report.maxSourceId, Number(rows.at(-1)!.id));
     await inBatch((store) => importUserBatch(store, rows, options, report));
     report.users.seen += rows.length;
     options.onProgress?.('users', report.users.seen, total);
@@ -89,6 +88,7 @@ async function importUserBatch(
   const { candidates } = plan;
   const inserted = await store.insertUsers(candidates.map(toImportedUser));
   report.users.imported += inserted.size;
+  for (const id of inserted) report.maxImportedId = Math.max(report.maxImportedId, id);
   for (const user of candidates.filter((c) => inserted.has(c.id))) {
     if (user.unusable) report.users.unusablePassword++;
     else report.pendingUpgrade++;

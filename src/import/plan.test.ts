@@ -51,7 +51,8 @@ describe('planUserBatch', () => {
       [
         row({ id: -3 }),
         row({ id: 0 }),
-        row({ id: '2147483648' }),
+        row({ id: '9007199254740992' }),
+        row({ id: '2147483655' }),
         row({ id: 6, password: 'pbkdf2_sha256$2000000000$salt$aGFzaA==' }),
         row({ id: 7, password: 'bcrypt$$2b$31$abcdefghijklmnopqrstuuVv0rHQyzqD5WxsmdXMOsVqYt6Bm8Gh2' }),
         row({ id: 8, password: 'argon2$argon2id$v=19$m=1048576,t=2,p=1$c2FsdA$aGFzaA' }),
@@ -63,13 +64,13 @@ describe('planUserBatch', () => {
     expect(plan.refusals.map((r) => [r.id, r.code])).toEqual([
       [-3, 'id_not_positive'],
       [0, 'id_not_positive'],
-      [2147483648, 'id_too_large'],
+      [9007199254740992, 'id_too_large'],
       [6, 'hash_out_of_bounds'],
       [7, 'hash_out_of_bounds'],
       [8, 'hash_out_of_bounds'],
       [9, 'hash_out_of_bounds'],
     ]);
-    expect(plan.candidates.map((c) => c.id)).toEqual([10]);
+    expect(plan.candidates.map((c) => c.id)).toEqual([2147483655, 10]);
   });
 
   it.each([1e300, 'not a date', null, '0001-01-01 00:00:00', -1e15])(

@@ -3,8 +3,11 @@ import { classifyDjangoHash, djangoHashRefusal } from '../crypto/django-password
 import type { DjangoUserRow } from './django-source.js';
 import type { FallbackCode, RefusalCode } from './report.js';
 
-/** Ras ids are 32-bit (PostgreSQL `integer`, like Django's AutoField). */
-export const MAX_IMPORTED_ID = 2 ** 31 - 1;
+/**
+ * Ras ids are 64-bit in the database (Django's BigAutoField fits), and carried as JSON numbers, exact up to
+ * 2^53−1: a larger id could not be told apart from its neighbours by a client, so it is refused.
+ */
+export const MAX_IMPORTED_ID = Number.MAX_SAFE_INTEGER;
 
 /** A Django user that may be imported, with what its hash means for the report. */
 export interface UserCandidate {
@@ -58,9 +61,18 @@ export function planUserBatch(
   return plan;
 }
 
+/**
+ * Whether the source's id is above MAX_IMPORTED_ID. A PostgreSQL or MySQL BIGINT arrives as text, compared
+ * digit for digit: as a number it would be rounded, possibly to a neighbour's id.
+ */
+function tooLarge(raw: number | string): boolean {
+  if (typeof raw === 'string' && /^\d+$/.test(raw)) return BigInt(raw) > BigInt(MAX_IMPORTED_ID);
+  return Number(raw) > MAX_IMPORTED_ID;
+}
+
 function refusalOf(row: DjangoUserRow, id: number, acceptUnsalted: boolean): RefusalCode | undefined {
+  if (tooLarge(row.id)) return 'id_too_large';
   if (!Number.isInteger(id) || id < 1) return 'id_not_positive';
-  if (id > MAX_IMPORTED_ID) return 'id_too_large';
   if (normalizeEmail(row.email) === undefined) return 'email_invalid';
   const hash = row.password ?? '';
   const verdict = classifyDjangoHash(hash);

@@ -3,7 +3,7 @@ export const REFUSALS = {
   email_invalid: 'invalid email address',
   email_duplicate: 'duplicate email after normalization (another account has it)',
   id_not_positive: 'id is zero or negative (clients could never call /users/{id}/ with it)',
-  id_too_large: `id over ${2 ** 31 - 1} (Ras ids are 32-bit integers, as Django's AutoField)`,
+  id_too_large: `id over ${Number.MAX_SAFE_INTEGER} (2^53−1: the largest integer a JSON number carries exactly)`,
   id_taken: 'id already used by another Ras account',
   hash_unknown: 'unknown password hash format',
   hash_out_of_bounds: 'password hash parameters beyond what Ras verifies (see SECURITY.md)',
@@ -39,8 +39,8 @@ export interface ImportReport {
   dryRun: boolean;
   users: { seen: number; imported: number; alreadyPresent: number; unusablePassword: number };
   sessions: { seen: number; imported: number; alreadyPresent: number };
-  /** The largest user id in the source: new Ras ids start after it. */
-  maxSourceId: number;
+  /** The largest user id imported: new Ras ids start after it (never after a refused one). */
+  maxImportedId: number;
   /** Imported accounts whose hash is still Django's: each becomes argon2id at its next login. */
   pendingUpgrade: number;
   refused: Partial<Record<RefusalCode, Tally & { collisions?: { id: number; withId: number }[] }>>;
@@ -55,7 +55,7 @@ export function emptyReport(dryRun: boolean): ImportReport {
     dryRun,
     users: { seen: 0, imported: 0, alreadyPresent: 0, unusablePassword: 0 },
     sessions: { seen: 0, imported: 0, alreadyPresent: 0 },
-    maxSourceId: 0,
+    maxImportedId: 0,
     pendingUpgrade: 0,
     refused: {},
     fallbacks: {},

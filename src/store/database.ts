@@ -64,7 +64,8 @@ export function createPrivately(filename: string): void {
   chmodSync(filename, 0o600);
 }
 
-// BIGINT (oid 20) arrives as a string by default; every BIGINT here is a millisecond time, well inside 2^53.
+// BIGINT (oid 20) arrives as a string by default; every BIGINT here is a millisecond time or an id, both kept
+// within 2^53−1 (ids above are refused by the API and the import), so a number is exact.
 const BIGINT_OID = 20;
 const parseBigint = (value: string): number => Number(value);
 

@@ -52,13 +52,29 @@ export class ImportStore {
       .execute();
   }
 
-  /** Inserts sessions whose token hash is new; returns how many were inserted. */
+  /**
+   * Inserts sessions whose token hash is new; returns how many were inserted. Those already present are left
+   * out of the INSERT rather than left to its conflict clause, which would still take an id from the sequence:
+   * a second import of the same source changes nothing at all.
+   */
   async insertSessions(sessions: ImportedSession[], now: number): Promise<number> {
     if (sessions.length === 0) return 0;
+    const present = await this.db
+      .selectFrom('sessions')
+      .select('token_hash')
+      .where(
+        'token_hash',
+        'in',
+        sessions.map((s) => s.tokenHash),
+      )
+      .execute();
+    const known = new Set(present.map((row) => row.token_hash));
+    const fresh = sessions.filter((s) => !known.has(s.tokenHash));
+    if (fresh.length === 0) return 0;
     const rows = await this.db
       .insertInto('sessions')
       .values(
-        sessions.map((s) => ({
+        fresh.map((s) => ({
           user_id: s.userId,
           token_hash: s.tokenHash,
           created_at: s.createdAt,
@@ -75,8 +91,9 @@ export class ImportStore {
   }
 
   /**
-   * Moves the users id sequence past `maxId` (the largest id in the source, imported or refused), so a signup
-   * after the import never takes an id that a Django user had: a refused user may be imported later.
+   * Moves the users id sequence past `maxId` (the largest id imported), so a signup after the import never
+   * takes an id that an imported user has. Never past an id that was not imported: a refused 2^53 would
+   * otherwise leave signups no ids at all.
    */
   async reserveIdsUpTo(maxId: number, postgres: boolean): Promise<void> {
     if (postgres) {
@@ -92,26 +109,27 @@ export class ImportStore {
   }
 }
 
-/** Runs one batch's writes with the import store of its transaction. */
+/** Runs one batch's writes with the import's store. */
 export type BatchRunner = (work: (store: ImportStore) => Promise<void>) => Promise<void>;
 
 /**
- * Runs an import: each batch in its own transaction, committed as it ends; or, for a dry run, every batch in
- * one transaction that is rolled back at the end (exact counts, conflicts included, nothing kept).
+ * Runs an import in one transaction: committed when all of it has run, rolled back on any failure (the target
+ * is then exactly as it was) and, for a dry run, rolled back at the end (exact counts, conflicts included,
+ * nothing kept). On SQLite the server's writes wait while it runs (one writer at a time): import before
+ * switching traffic, or expect 503s for writes meanwhile.
  */
 export async function runImport(
   db: Kysely<Tables>,
   dryRun: boolean,
   importAll: (inBatch: BatchRunner) => Promise<void>,
 ): Promise<void> {
-  if (!dryRun) {
-    await importAll((work) => db.transaction().execute((trx) => work(new ImportStore(trx))));
-    return;
-  }
   const trx = await db.startTransaction().execute();
   try {
-    await importAll((work) => work(new ImportStore(trx)));
-  } finally {
+    const store = new ImportStore(trx);
+    await importAll((work) => work(store));
+  } catch (error) {
     await trx.rollback().execute();
+    throw error;
   }
+  await (dryRun ? trx.rollback() : trx.commit()).execute();
 }

@@ -12,6 +12,7 @@ describe('migrations', () => {
         '0003-credentials-version',
         '0004-recovery',
         '0005-mail-requests',
+        '0006-bigint-ids',
       ]);
       expect(await migrateToLatest(database.db)).toEqual([]);
       const users = await database.db.selectFrom('users').select('id').execute();

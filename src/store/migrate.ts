@@ -4,6 +4,7 @@ import * as loginThrottle from './migrations/0002-login-throttle.js';
 import * as credentialsVersion from './migrations/0003-credentials-version.js';
 import * as recovery from './migrations/0004-recovery.js';
 import * as mailRequests from './migrations/0005-mail-requests.js';
+import * as bigintIds from './migrations/0006-bigint-ids.js';
 
 /** Every migration, in order. Listed here rather than read from disk so the built package needs no file lookups. */
 const migrations: Record<string, Migration> = {
@@ -12,6 +13,7 @@ const migrations: Record<string, Migration> = {
   '0003-credentials-version': credentialsVersion,
   '0004-recovery': recovery,
   '0005-mail-requests': mailRequests,
+  '0006-bigint-ids': bigintIds,
 };
 
 /**
