@@ -54,10 +54,13 @@ export async function importFromDjango(
   const started = performance.now();
   const report = emptyReport(options.dryRun);
   // One transaction: the import happens whole, or not at all (a failure leaves the target as it was).
+  const postgres = target.dialect === 'postgres';
   await runImport(target.db, options.dryRun, async (inBatch) => {
+    let sequence = 0;
+    await inBatch(async (store) => void (sequence = await store.idSequence(postgres)));
     await importUsers(options, report, inBatch);
     await importTokens(options, report, inBatch);
-    await inBatch((store) => store.reserveIdsUpTo(report.maxImportedId, target.dialect === 'postgres'));
+    await inBatch((store) => store.setIdSequence(Math.max(sequence, report.maxImportedId), postgres));
   });
   report.seconds = (performance.now() - started) / 1000;
   return report;

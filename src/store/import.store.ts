@@ -91,23 +91,38 @@ export class ImportStore {
   }
 
   /**
-   * Moves the users id sequence past `maxId` (the largest id imported), so a signup after the import never
-   * takes an id that an imported user has. Never past an id that was not imported: a refused 2^53 would
-   * otherwise leave signups no ids at all.
+   * The last id the users sequence handed out (or was moved to). Read before the import writes anything:
+   * SQLite moves its sequence even for an explicit id whose insert a conflict clause then drops.
    */
-  async reserveIdsUpTo(maxId: number, postgres: boolean): Promise<void> {
+  async idSequence(postgres: boolean): Promise<number> {
+    const { rows } = postgres
+      ? await sql<{ n: number | string }>`select last_value as n from ${sql.raw(USERS_SEQUENCE)}`.execute(
+          this.db,
+        )
+      : await sql<{ n: number }>`select seq as n from sqlite_sequence where name = 'users'`.execute(this.db);
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  /**
+   * Sets the users id sequence to `lastId` (the largest id imported, or the sequence's own value before the
+   * import, whichever is larger), so a signup after the import never takes an id that an imported user has,
+   * never one an erased account had, and never skips past a refused id (a refused 2^53 would otherwise leave
+   * signups no ids at all).
+   */
+  async setIdSequence(lastId: number, postgres: boolean): Promise<void> {
     if (postgres) {
-      await sql`select setval(pg_get_serial_sequence('users', 'id'), greatest((select max(id) from users), ${maxId}, 1))`.execute(
-        this.db,
-      );
+      await sql`select setval(${USERS_SEQUENCE}, greatest(${lastId}::bigint, 1))`.execute(this.db);
       return;
     }
     await sql`insert into sqlite_sequence (name, seq) select 'users', 0 where not exists (select 1 from sqlite_sequence where name = 'users')`.execute(
       this.db,
     );
-    await sql`update sqlite_sequence set seq = max(seq, ${maxId}) where name = 'users'`.execute(this.db);
+    await sql`update sqlite_sequence set seq = ${lastId} where name = 'users'`.execute(this.db);
   }
 }
+
+/** The sequence of users.id on PostgreSQL (a `serial` column's, named by PostgreSQL's rule). */
+const USERS_SEQUENCE = 'users_id_seq';
 
 /** Runs one batch's writes with the import's store. */
 export type BatchRunner = (work: (store: ImportStore) => Promise<void>) => Promise<void>;
