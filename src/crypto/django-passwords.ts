@@ -10,8 +10,9 @@
  *   bcrypt$<bcrypt of password>
  *   scrypt$<n>$<salt>$<r>$<p>$<base64 hash>              (Django ≥ 4.0, dklen 64)
  *
- * Every format is computed off the event loop (node:crypto's async pbkdf2 and scrypt, @node-rs/argon2 and
- * @node-rs/bcrypt on the libuv thread pool), and only within the bounds of hash-limits.ts.
+ * Every format is read strictly first (hash-format.ts: parameters in any order, bounded by what they mean) and
+ * computed from that reading only, off the event loop (node:crypto's async pbkdf2 and scrypt, @node-rs/argon2
+ * and @node-rs/bcrypt on the libuv thread pool).
  *
  * Unsalted legacy formats (md5, unsalted_md5, sha1, unsalted_sha1, crypt) are not verified here at all: the
  * import refuses them by default, and a hash that starts with "!" is Django's unusable password.
@@ -20,12 +21,7 @@ import { createHash, pbkdf2, scrypt, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import { verify as verifyArgon2 } from '@node-rs/argon2';
 import { verify as verifyBcrypt } from '@node-rs/bcrypt';
-import {
-  argon2ParamsRefusal,
-  bcryptCostRefusal,
-  pbkdf2IterationsRefusal,
-  scryptParamsRefusal,
-} from './hash-limits.js';
+import { argon2Phc, readStoredHash, type StoredHash } from './hash-format.js';
 
 const pbkdf2Async = promisify(pbkdf2);
 const scryptAsync = promisify(scrypt) as (
@@ -76,66 +72,50 @@ export function isDjangoHash(encoded: string): boolean {
   return classifyDjangoHash(encoded).kind === 'supported';
 }
 
-function equalBase64(expected: string, actual: Buffer): boolean {
-  const wanted = Buffer.from(expected, 'base64');
-  return wanted.length === actual.length && timingSafeEqual(wanted, actual);
-}
-
 /**
- * Why this Django hash will not be computed (parameters beyond hash-limits.ts), or undefined when it may be.
- * Only meaningful for a `supported` hash.
+ * Why this Django hash will not be computed (not readable by hash-format.ts: out of bounds, malformed), or
+ * undefined when it may be. Only meaningful for a `supported` hash.
  */
 export function djangoHashRefusal(encoded: string): string | undefined {
-  const verdict = classifyDjangoHash(encoded);
-  if (verdict.kind !== 'supported') return undefined;
-  const parts = encoded.split('$');
-  switch (verdict.format) {
-    case 'pbkdf2_sha256':
-    case 'pbkdf2_sha1':
-      return pbkdf2IterationsRefusal(Number(parts[1]));
-    case 'argon2':
-      return argon2ParamsRefusal(encoded.slice('argon2'.length));
-    case 'bcrypt_sha256':
-      return bcryptCostRefusal(encoded.slice('bcrypt_sha256$'.length));
-    case 'bcrypt':
-      return bcryptCostRefusal(encoded.slice('bcrypt$'.length));
-    case 'scrypt':
-      return scryptParamsRefusal(Number(parts[1]), Number(parts[3]), Number(parts[4]));
-  }
+  if (classifyDjangoHash(encoded).kind !== 'supported') return undefined;
+  const reading = readStoredHash(encoded);
+  return reading.ok ? undefined : reading.reason;
+}
+
+/** Verifies a password against a Django hash as stored; false for anything unreadable or unsupported. */
+export async function verifyDjangoPassword(encoded: string, password: string): Promise<boolean> {
+  if (classifyDjangoHash(encoded).kind !== 'supported') return false;
+  const reading = readStoredHash(encoded);
+  return reading.ok && verifyReadHash(reading.hash, password);
 }
 
 /**
- * Verifies a password against a Django hash; false for anything malformed or unsupported. The caller checks
- * `djangoHashRefusal` first: this computes whatever parameters the hash names.
+ * Verifies a password against a hash read by `readStoredHash`: only its typed parameters are used, so nothing
+ * beyond the parser's bounds is ever computed. False on any failure.
  */
-export async function verifyDjangoPassword(encoded: string, password: string): Promise<boolean> {
-  const verdict = classifyDjangoHash(encoded);
-  if (verdict.kind !== 'supported') return false;
+export async function verifyReadHash(hash: StoredHash, password: string): Promise<boolean> {
   try {
-    switch (verdict.format) {
-      case 'pbkdf2_sha256':
-      case 'pbkdf2_sha1': {
-        const [, iterations, salt, hash] = encoded.split('$');
-        const digest = verdict.format === 'pbkdf2_sha256' ? 'sha256' : 'sha1';
-        const length = Buffer.from(hash ?? '', 'base64').length;
-        if (!salt || !hash || length === 0) return false;
-        return equalBase64(hash, await pbkdf2Async(password, salt, Number(iterations), length, digest));
-      }
+    switch (hash.kind) {
       case 'argon2':
-        return await verifyArgon2(encoded.slice('argon2'.length), password);
-      case 'bcrypt_sha256': {
-        const prehashed = createHash('sha256').update(password).digest('hex');
-        return await verifyBcrypt(prehashed, encoded.slice('bcrypt_sha256$'.length));
+        return await verifyArgon2(argon2Phc(hash), password);
+      case 'pbkdf2': {
+        const derived = await pbkdf2Async(
+          password,
+          hash.salt,
+          hash.iterations,
+          hash.hash.length,
+          hash.digest,
+        );
+        return timingSafeEqual(derived, hash.hash);
       }
-      case 'bcrypt':
-        return await verifyBcrypt(password, encoded.slice('bcrypt$'.length));
+      case 'bcrypt': {
+        const input = hash.prehashed ? createHash('sha256').update(password).digest('hex') : password;
+        return await verifyBcrypt(input, hash.bcrypt);
+      }
       case 'scrypt': {
-        const [, n, salt, r, p, hash] = encoded.split('$');
-        const N = Number(n);
-        const R = Number(r);
-        if (!salt || !hash || !(N > 1) || !(R > 0)) return false;
-        const derived = await scryptAsync(password, salt, 64, { N, r: R, p: Number(p), maxmem: 256 * N * R });
-        return equalBase64(hash, derived);
+        const { N, r, p } = hash;
+        const derived = await scryptAsync(password, hash.salt, 64, { N, r, p, maxmem: 256 * N * r });
+        return timingSafeEqual(derived, hash.hash);
       }
     }
   } catch {

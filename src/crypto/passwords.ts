@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { type Algorithm, hash, verify } from '@node-rs/argon2';
 import pLimit, { type LimitFunction } from 'p-limit';
-import { djangoHashRefusal, isDjangoHash, verifyDjangoPassword } from './django-passwords.js';
-import { argon2ParamsRefusal } from './hash-limits.js';
+import { isDjangoHash, verifyReadHash } from './django-passwords.js';
+import { readStoredHash, type StoredHash } from './hash-format.js';
 
 /** OWASP's argon2id minimum (m=19 MiB, t=2, p=1). Raising any of these upgrades hashes at the next login. */
 export const ARGON2_PARAMS = {
@@ -46,17 +46,20 @@ export interface Verification {
   refusal?: string;
 }
 
-/** What verifying this stored hash takes: Ras's argon2, a Django format, or nothing but the dummy. */
-type VerificationPlan = { kind: 'argon2' } | { kind: 'django' } | { kind: 'dummy'; refusal?: string };
+/**
+ * What verifying this stored hash takes: a hash read within bounds (Ras's own argon2id, or a Django format), or
+ * nothing but the dummy (unusable, unknown, or refused by the reader, with its reason).
+ */
+type VerificationPlan =
+  { kind: 'compute'; hash: StoredHash; django: boolean } | { kind: 'dummy'; refusal?: string };
 
 function planVerification(storedHash: string): VerificationPlan {
-  if (storedHash.startsWith('$argon2')) {
-    const refusal = argon2ParamsRefusal(storedHash);
-    return refusal ? { kind: 'dummy', refusal } : { kind: 'argon2' };
-  }
-  if (!isDjangoHash(storedHash)) return { kind: 'dummy' };
-  const refusal = djangoHashRefusal(storedHash);
-  return refusal ? { kind: 'dummy', refusal } : { kind: 'django' };
+  const django = !storedHash.startsWith('$argon2');
+  if (django && !isDjangoHash(storedHash)) return { kind: 'dummy' };
+  const reading = readStoredHash(storedHash);
+  return reading.ok
+    ? { kind: 'compute', hash: reading.hash, django }
+    : { kind: 'dummy', refusal: reading.reason };
 }
 
 /**
@@ -113,10 +116,12 @@ export class PasswordHasher {
     const plan = planVerification(storedHash);
     const dummy = await this.dummy();
     const matches = await this.schedule(async () => {
-      if (plan.kind === 'argon2' && (await verifyArgon2(storedHash, password))) return true;
-      if (plan.kind === 'django' && (await verifyDjango(storedHash, password, original))) return true;
+      if (plan.kind === 'compute') {
+        if (!plan.django) return verifyReadHash(plan.hash, password);
+        if (await verifyDjango(plan.hash, password, original)) return true;
+      }
       // A failure costs one argon2id verification at least: the stored one, or the dummy in its place.
-      if (plan.kind !== 'argon2' || !ARGON2_PHC_ANY.test(storedHash)) await verifyArgon2(dummy, password);
+      await verifyArgon2(dummy, password);
       return false;
     }, signal);
     return plan.kind === 'dummy' && plan.refusal ? { matches, refusal: plan.refusal } : { matches };
@@ -143,14 +148,12 @@ export class PasswordHasher {
   }
 }
 
-/** A well-formed argon2 PHC string: verifying a malformed one fails at once, so it gets the dummy's cost. */
-const ARGON2_PHC_ANY = /^\$argon2(?:id|i|d)\$v=\d+\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/;
-
 function verifyArgon2(storedHash: string, password: string): Promise<boolean> {
   return verify(storedHash, password).catch(() => false);
 }
 
-async function verifyDjango(storedHash: string, password: string, original: string): Promise<boolean> {
-  if (await verifyDjangoPassword(storedHash, original)) return true;
-  return original !== password && verifyDjangoPassword(storedHash, password);
+/** Django hashed the password as typed; Ras verifies the NFKC form too (what it hashes itself). */
+async function verifyDjango(hash: StoredHash, password: string, original: string): Promise<boolean> {
+  if (await verifyReadHash(hash, original)) return true;
+  return original !== password && verifyReadHash(hash, password);
 }

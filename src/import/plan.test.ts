@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { planUserBatch, toBoolean, toMillis } from './plan.js';
 
+/** Well formed: a 32-byte digest, as Django writes it. */
+const GOOD_HASH = 'pbkdf2_sha256$1000000$salt$' + 'A'.repeat(43) + '=';
 const NOW = Date.UTC(2026, 11, 2);
 
 const row = (over: Partial<Parameters<typeof planUserBatch>[0][number]>) => ({
   id: 1,
   email: 'User@Example.com',
-  password: 'pbkdf2_sha256$1000000$salt$aGFzaA==',
+  password: GOOD_HASH,
   is_active: 1,
   date_joined: '2024-05-01 12:00:00.123456',
   ...over,
@@ -20,7 +22,7 @@ describe('planUserBatch', () => {
       {
         id: 1,
         email: 'user@example.com',
-        passwordHash: 'pbkdf2_sha256$1000000$salt$aGFzaA==',
+        passwordHash: GOOD_HASH,
         isActive: true,
         dateJoined: Date.parse('2024-05-01T12:00:00.123Z'),
         unusable: false,
