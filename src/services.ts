@@ -3,6 +3,7 @@ import type { AccountsContext } from './accounts/context.js';
 import { KNOWN_ADDRESS_MS, LoginThrottle } from './accounts/throttle.js';
 import type { Mailer } from './accounts/mail.js';
 import { prepareMail } from './accounts/mail-requests.js';
+import { measureForeignHashes, REMEASURE_MS } from './accounts/login-time.js';
 import type { Config, LinkConfig, MailConfig } from './config.js';
 import { MailDeliverer } from './mail/deliverer.js';
 import { loadTemplates } from './mail/templates.js';
@@ -94,6 +95,8 @@ export async function openServices(config: Config, options: ServiceOptions = {})
   if (config.mail?.smtpUrl === 'log:' && background)
     background.warn({}, 'SMTP_URL=log: mails are written to this log, never sent: for development only');
   deliverer?.start();
+  // A wrong password must take as long on a native account as on the slowest imported one.
+  const stopMeasuring = background ? startMeasuringHashes(ctx, background) : undefined;
   // Redis expires its counters by itself; the database's are pruned.
   const stopPruning =
     background && !redis
@@ -113,11 +116,23 @@ export async function openServices(config: Config, options: ServiceOptions = {})
     deliverer,
     async close() {
       stopPruning?.();
+      stopMeasuring?.();
       await deliverer?.stop();
       await openRedisClient?.quit().catch(() => openRedisClient.disconnect());
       await database.close();
     },
   };
+}
+
+function startMeasuringHashes(ctx: AccountsContext, log: ServiceLog): () => void {
+  const measure = () =>
+    void measureForeignHashes(ctx).catch((error: unknown) =>
+      log.warn({ err: error }, 'measuring the stored hashes failed; failed logins are not padded'),
+    );
+  measure();
+  const timer = setInterval(measure, REMEASURE_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 /** The domain's view of mail: templates with the product name, and links with their token. */

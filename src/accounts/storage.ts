@@ -64,6 +64,8 @@ export interface UserStore {
   insertUser(user: NewUser): Promise<number | undefined>;
   findUserByEmail(email: string): Promise<UserRecord | undefined>;
   findUserById(id: number): Promise<UserRecord | undefined>;
+  /** Up to `limit` stored hashes that are not Ras's argon2id (imported, not yet upgraded by a login). */
+  foreignHashes(limit: number): Promise<string[]>;
   /**
    * Replaces the hash with a stronger one of the same password (a rehash at login), unless the credentials
    * changed since they were checked: a late rehash must never bring an old password back.

@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { type Algorithm, hash, verify } from '@node-rs/argon2';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { isDjangoHash, verifyReadHash } from './django-passwords.js';
+import { FailureFloor } from './failure-floor.js';
 import { readStoredHash, type StoredHash } from './hash-format.js';
 
 /** OWASP's argon2id minimum (m=19 MiB, t=2, p=1). Raising any of these upgrades hashes at the next login. */
@@ -72,9 +73,9 @@ function planVerification(storedHash: string): VerificationPlan {
  *
  * A failed verification never costs less than a native argon2id failure, whatever the stored hash: an
  * unusable, unknown or out-of-bounds hash is replaced by the dummy hash, and a failed Django-format check is
- * followed by a dummy check. Time therefore does not tell an unusable account from a real one; a slower
- * foreign format (pbkdf2 with many iterations, bcrypt) still costs its own time until the account's next
- * login replaces it with argon2id.
+ * followed by a dummy check. And no failure answers sooner than the failure floor: the slowest foreign hash
+ * measured (failure-floor.ts). Time therefore tells neither an unusable account from a real one, nor an
+ * account imported with a slow hash from a native one or an unknown email.
  */
 export class PasswordHasher {
   private readonly limit: LimitFunction;
@@ -83,6 +84,8 @@ export class PasswordHasher {
   constructor(
     readonly concurrency: number = availableParallelism(),
     readonly maxQueued: number = 64 * concurrency,
+    /** Every failed check lasts at least as long as the slowest foreign hash measured (failure-floor.ts). */
+    readonly failureFloor: FailureFloor = new FailureFloor(),
   ) {
     this.limit = pLimit(concurrency);
   }
@@ -113,18 +116,33 @@ export class PasswordHasher {
     original: string = password,
     signal?: AbortSignal,
   ): Promise<Verification> {
+    const started = this.failureFloor.now();
     const plan = planVerification(storedHash);
     const dummy = await this.dummy();
     const matches = await this.schedule(async () => {
       if (plan.kind === 'compute') {
         if (!plan.django) return verifyReadHash(plan.hash, password);
-        if (await verifyDjango(plan.hash, password, original)) return true;
+        const computing = this.failureFloor.now();
+        const matched = await verifyDjango(plan.hash, password, original);
+        if (!matched) await verifyArgon2(dummy, password);
+        this.failureFloor.observe(this.failureFloor.now() - computing);
+        return matched;
       }
       // A failure costs one argon2id verification at least: the stored one, or the dummy in its place.
       await verifyArgon2(dummy, password);
       return false;
     }, signal);
+    // Whatever the stored hash, a failure takes as long as the slowest foreign hash would.
+    if (!matches) await this.failureFloor.pad(started);
     return plan.kind === 'dummy' && plan.refusal ? { matches, refusal: plan.refusal } : { matches };
+  }
+
+  /**
+   * Measures a check of this stored hash (with a random password, so it fails), raising the failure floor to
+   * it: a server does this at start for the slowest kind of hash its database holds.
+   */
+  async measure(storedHash: string): Promise<void> {
+    await this.verify(storedHash, randomBytes(16).toString('hex'));
   }
 
   /**

@@ -20,33 +20,10 @@ import {
   uniqueEmail,
 } from '../../test/helpers.js';
 import { startMailServer } from '../../test/mail-server.js';
+import { bestThresholdAccuracy } from '../../test/timing.js';
 
 const PAIRS = 150;
 const HOUR = 60 * 60 * 1000;
-
-/** The best accuracy one threshold reaches in telling `a` from `b` (either side of it), 0.5 to 1. */
-export function bestThresholdAccuracy(a: number[], b: number[]): number {
-  const points = [...a.map((v) => ({ v, a: true })), ...b.map((v) => ({ v, a: false }))].sort(
-    (x, y) => x.v - y.v,
-  );
-  let best = 0.5;
-  let belowA = 0;
-  let belowB = 0;
-  for (const point of points) {
-    if (point.a) belowA++;
-    else belowB++;
-    // "a below the threshold, b above" or the reverse, each judged on balanced classes.
-    const accuracy = (belowA / a.length + (b.length - belowB) / b.length) / 2;
-    best = Math.max(best, accuracy, 1 - accuracy);
-  }
-  return best;
-}
-
-it('bestThresholdAccuracy: 1 for separated samples, about 0.5 for the same one', () => {
-  expect(bestThresholdAccuracy([1, 2, 3], [4, 5, 6])).toBe(1);
-  expect(bestThresholdAccuracy([4, 5, 6], [1, 2, 3])).toBe(1);
-  expect(bestThresholdAccuracy([1, 2, 3, 4], [1, 2, 3, 4])).toBeLessThanOrEqual(0.625);
-});
 
 describeEachDatabase('no enumeration by time', (database) => {
   let mail: Awaited<ReturnType<typeof startMailServer>>;

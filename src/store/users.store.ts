@@ -56,6 +56,17 @@ export class KyselyUserStore implements UserStore {
     return row && toUserRecord(row);
   }
 
+  async foreignHashes(limit: number): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('users')
+      .select('password_hash')
+      .where('password_hash', 'not like', '$argon2id$%')
+      .where('password_hash', 'not like', '!%')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => row.password_hash);
+  }
+
   async upgradePasswordHash(checked: CheckedCredentials, passwordHash: string): Promise<void> {
     await this.db
       .updateTable('users')

@@ -13,9 +13,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`alter table account_tokens alter column user_id type bigint`.execute(db);
   await sql`alter table mail_outbox alter column user_id type bigint`.execute(db);
   for (const table of ['users', 'sessions']) {
-    const { rows } = await sql<{ name: string }>`select pg_get_serial_sequence(${table}, 'id') as name`.execute(
-      db,
-    );
+    const { rows } = await sql<{
+      name: string;
+    }>`select pg_get_serial_sequence(${table}, 'id') as name`.execute(db);
     await sql`alter sequence ${sql.raw(rows[0]!.name)} as bigint`.execute(db);
   }
 }
