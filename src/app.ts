@@ -172,7 +172,7 @@ async function registerPlugins(app: FastifyInstance, config: Config): Promise<vo
       maxAge: 600,
     });
   }
-  await registerOpenApi(app);
+  await registerOpenApi(app, config.publicUrl);
 }
 
 /** Bodies over the limit up to this size are read to their end and dropped, so their sender gets the 413. */

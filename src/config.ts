@@ -137,6 +137,11 @@ const EnvSchema = Type.Object({
     default: 'off',
     description: 'on: a correct login of an unverified account is 403 and opens no session',
   }),
+  PUBLIC_URL: Type.String({
+    default: '',
+    description:
+      'The URL clients reach Ras at, e.g. behind a proxy (https://accounts.example.com): the server the OpenAPI document names. Empty: relative, the page’s own origin',
+  }),
   TRUST_PROXY: Type.String({
     default: '',
     description:
@@ -188,6 +193,8 @@ export interface Config {
   /** The links of account tokens (RESET_URL, VERIFY_URL) and their lifetimes; the CLI prints reset links too. */
   links: LinkConfig;
   requireVerifiedEmail: boolean;
+  /** PUBLIC_URL, or null: then the OpenAPI document's server is relative (`/`). */
+  publicUrl: string | null;
 }
 
 export interface MailConfig {
@@ -241,6 +248,8 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
   } catch (error) {
     problems.push((error as Error).message);
   }
+  if (env.PUBLIC_URL && !isHttpUrl(env.PUBLIC_URL))
+    problems.push(`PUBLIC_URL=${env.PUBLIC_URL}: not an http(s) URL`);
   const mail = parseMail(env, problems);
   const links = parseLinks(env, problems);
   if (problems.length > 0 || !database) throw new ConfigError(problems);
@@ -273,7 +282,16 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     mail,
     links,
     requireVerifiedEmail: env.REQUIRE_VERIFIED_EMAIL === 'on',
+    publicUrl: env.PUBLIC_URL ? env.PUBLIC_URL.replace(/\/+$/, '') : null,
   };
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    return ['http:', 'https:'].includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
 }
 
 function parseMail(env: Env, problems: string[]): MailConfig | null {

@@ -183,3 +183,31 @@ describe('the OpenAPI document', () => {
     return (await app.inject({ url, headers })).json<unknown>();
   }
 });
+
+describe("the document's server", () => {
+  const serversOf = async (env: Record<string, string>) => {
+    const app = await buildTestApp('sqlite::memory:', env);
+    try {
+      return (await app.inject({ url: '/openapi.json' })).json<{ servers: { url: string }[] }>().servers;
+    } finally {
+      await app.close();
+    }
+  };
+
+  it('is relative by default: "Try it out" calls the origin the docs page came from, on any port or proxy', async () => {
+    const [server] = await serversOf({});
+    expect(server!.url).toBe('/');
+    // How Swagger UI resolves a relative server: against the address of the page it runs in.
+    for (const page of ['http://127.0.0.1:4321/docs', 'https://accounts.example.com/auth/docs'])
+      expect(new URL(server!.url, page).origin).toBe(new URL(page).origin);
+  });
+
+  it('is PUBLIC_URL when set; a PUBLIC_URL that is no http(s) URL is a configuration error', async () => {
+    expect(await serversOf({ PUBLIC_URL: 'https://accounts.example.com/' })).toEqual([
+      { url: 'https://accounts.example.com', description: 'Ras (PUBLIC_URL)' },
+    ]);
+    expect(() => buildTestApp('sqlite::memory:', { PUBLIC_URL: 'accounts.example.com' })).toThrow(
+      /PUBLIC_URL/,
+    );
+  });
+});

@@ -14,7 +14,7 @@ type Json = Record<string, unknown>;
  * the answers every body or database can cause (400, 413, 415, 503), and the schemas a route names with a
  * `title` as `components.schemas`, each response with the messages Ras really sends there as examples.
  */
-export async function registerOpenApi(app: FastifyInstance): Promise<void> {
+export async function registerOpenApi(app: FastifyInstance, publicUrl: string | null): Promise<void> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -26,7 +26,13 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
           'Email-and-password accounts with token authentication: signup, login, the logged-in user, logout, ' +
           'sessions, recovery by email. Wire-compatible with the Django REST Framework service it replaces.',
       },
-      servers: [{ url: 'http://127.0.0.1:8000', description: 'Ras on its default address (npm start)' }],
+      // Relative by default, so "Try it out" calls the origin the page was loaded from, on any port and behind
+      // any proxy; PUBLIC_URL names it for clients that read the document elsewhere.
+      servers: [
+        publicUrl
+          ? { url: publicUrl, description: 'Ras (PUBLIC_URL)' }
+          : { url: '/', description: 'The origin this document was served from' },
+      ],
       components: {
         securitySchemes: {
           token: {
