@@ -1,5 +1,4 @@
 import type { MailKind, MailRequest, QueuedMail } from './mail.js';
-import type { ThrottlePolicy } from './throttle.js';
 
 /**
  * What the accounts domain needs from storage, named for intent. The SQL lives in `store/`;
@@ -217,6 +216,16 @@ export interface FailureCounter {
 export interface AttemptKeys {
   address: string;
   account: string;
+}
+
+/** How one key is throttled (see throttle.ts for the policies and the rule that applies them). */
+export interface ThrottlePolicy {
+  /** The failure that starts the first block: from this one on, each failure blocks the key. */
+  failuresBeforeBlock: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** A failure older than this (counted from the last one) starts the count over. */
+  windowMs: number;
 }
 
 /** What a store needs to count one attempt (see `reserve` in throttle.ts, the rule it applies). */

@@ -22,17 +22,11 @@ import type {
   AttemptReservation,
   FailureCounter,
   ReservationOutcome,
+  ThrottlePolicy,
   ThrottleStore,
 } from './storage.js';
 
-export interface ThrottlePolicy {
-  /** The failure that starts the first block: from this one on, each failure blocks the key. */
-  failuresBeforeBlock: number;
-  baseDelayMs: number;
-  maxDelayMs: number;
-  /** A failure older than this (counted from the last one) starts the count over. */
-  windowMs: number;
-}
+export type { ThrottlePolicy } from './storage.js';
 
 const MINUTE = 60_000;
 
