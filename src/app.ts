@@ -21,7 +21,7 @@ import { MESSAGES } from './http/messages.js';
 import { methodNotAllowed } from './http/method-not-allowed.js';
 import { opsRoutes } from './http/ops.routes.js';
 import { registerOpenApi } from './http/openapi.js';
-import { registerRateLimits } from './http/rate-limits.js';
+import { registerRateLimits, routeLimits } from './http/rate-limits.js';
 import { sessionsRoutes } from './http/sessions.routes.js';
 import { signupLoginRoutes, userRoutes } from './http/users.routes.js';
 import { ownAccountScope } from './http/auth-guard.js';
@@ -80,14 +80,15 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   if (config.rateLimit) await registerRateLimits(app, ctx, config.rateLimit, redis);
   registerAnswers(app);
   const notAllowed = methodNotAllowed(app, { corsEnabled: config.corsOrigins.length > 0 });
-  await app.register(signupLoginRoutes, { ctx, limits: config.rateLimit });
-  await app.register(recoveryRoutes, { ctx, limits: config.rateLimit });
+  const limits = routeLimits(config.rateLimit);
+  await app.register(signupLoginRoutes, { ctx, limits });
+  await app.register(recoveryRoutes, { ctx, limits });
   await app.register(async (scope) => {
     ownAccountScope(scope, ctx);
     await scope.register(userRoutes, { ctx });
     await scope.register(sessionsRoutes, { ctx });
-    await scope.register(accountRoutes, { ctx, limits: config.rateLimit });
-    await scope.register(lifecycleRoutes, { ctx, limits: config.rateLimit });
+    await scope.register(accountRoutes, { ctx, limits });
+    await scope.register(lifecycleRoutes, { ctx, limits });
   });
   await app.register(opsRoutes, { checks: services.checks });
   notAllowed.register();

@@ -1,11 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyContextConfig } from 'fastify';
 import type { AccountsContext } from '../accounts/context.js';
 import { deactivateOwnAccount } from '../accounts/deactivation.js';
 import { changePassword } from '../accounts/password-change.js';
+import { envelope } from './error-mapper.js';
 import { authOf } from './auth-guard.js';
 import { clientOf } from './client.js';
-import { type Limits, passwordCheckLimit } from './rate-limits.js';
+import type { RouteLimits } from './rate-limits.js';
 import { logRefusal, securityEvent } from './security-log.js';
 import { MESSAGES, SEED } from './messages.js';
 import { PASSWORD_MESSAGES } from '../accounts/password-policy.js';
@@ -22,11 +22,11 @@ import {
 /** The owner's own account: change the password, deactivate (inside `ownAccountScope`). Both ask for the password again. */
 export const accountRoutes: FastifyPluginAsyncTypebox<{
   ctx: AccountsContext;
-  limits: Limits | null;
+  limits: RouteLimits;
 }> = async (app, { ctx, limits }) => {
   // A password check costs a hash: limited per address like login, valid token or not (the global limit
   // exempts authenticated requests), so one stolen token cannot fill the hash queue.
-  const config: FastifyContextConfig = limits ? { rateLimit: passwordCheckLimit(limits) } : {};
+  const config = limits.passwordCheck;
 
   app.post(
     '/api/v1/users/:userid/password/',
@@ -55,7 +55,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{
         changePassword(ctx, session, request.body, clientOf(request, reply)),
       );
       securityEvent(request, 'password.change');
-      return { status_code: 200, message: MESSAGES.passwordChanged, result: { auth_token: token } };
+      return envelope(200, MESSAGES.passwordChanged, { auth_token: token });
     },
   );
 
@@ -82,7 +82,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{
         deactivateOwnAccount(ctx, session, request.body.password, clientOf(request, reply)),
       );
       securityEvent(request, 'deactivate');
-      return { status_code: 200, message: SEED.deactivated };
+      return envelope(200, SEED.deactivated);
     },
   );
 };

@@ -15,9 +15,17 @@ export interface HttpAnswer {
   log?: boolean;
 }
 
-/** `{"status_code": N, "message": "..."}` */
-export function envelope(status: number, message: string): { status_code: number; message: string } {
-  return { status_code: status, message };
+/** `{"status_code": N, "message": "..."}`, and `"result"` when there is one: every body in the envelope. */
+export function envelope(status: number, message: string): { status_code: number; message: string };
+export function envelope<R>(
+  status: number,
+  message: string,
+  result: R,
+): { status_code: number; message: string; result: R };
+export function envelope(status: number, message: string, ...result: unknown[]) {
+  return result.length === 0
+    ? { status_code: status, message }
+    : { status_code: status, message, result: result[0] };
 }
 
 // DRF sends this on every 401 of TokenAuthentication; clients may read it to know which scheme to use.

@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyContextConfig } from 'fastify';
 import type { AccountsContext } from '../accounts/context.js';
 import { deleteOwnAccount } from '../accounts/deletion.js';
 import { accountOf, requestEmailChange, resendVerification } from '../accounts/verification.js';
@@ -7,7 +6,7 @@ import { authOf } from './auth-guard.js';
 import { clientOf } from './client.js';
 import { envelope } from './error-mapper.js';
 import { MESSAGES, SEED } from './messages.js';
-import { type Limits, mailRequestLimit, passwordCheckLimit } from './rate-limits.js';
+import type { RouteLimits } from './rate-limits.js';
 import { logRefusal, securityEvent } from './security-log.js';
 import {
   AccountResponse,
@@ -24,12 +23,9 @@ const iso = (ms: number) => new Date(ms).toISOString();
 /** The account's lifecycle, for its owner (inside `ownAccountScope`): view, verify, change the email, delete. */
 export const lifecycleRoutes: FastifyPluginAsyncTypebox<{
   ctx: AccountsContext;
-  limits: Limits | null;
+  limits: RouteLimits;
 }> = async (app, { ctx, limits }) => {
-  // Both check the password: limited per address like login, valid token or not.
-  const passwordChecking: FastifyContextConfig = limits ? { rateLimit: passwordCheckLimit(limits) } : {};
-  // Both make Ras mail someone: limited per address like signup, valid token or not.
-  const mailing: FastifyContextConfig = limits ? { rateLimit: mailRequestLimit(limits) } : {};
+  const { passwordCheck: passwordChecking, mail: mailing } = limits;
   // With REQUIRE_VERIFIED_EMAIL, what an unverified account may still do: see itself, ask for a new link, leave.
   const open = { openBeforeVerification: true };
 
@@ -47,17 +43,13 @@ export const lifecycleRoutes: FastifyPluginAsyncTypebox<{
     },
     async (request) => {
       const user = await accountOf(ctx, authOf(request).session.userId);
-      return {
-        status_code: 200,
-        message: MESSAGES.account,
-        result: {
-          id: user.id,
-          email: user.email,
-          email_verified: user.emailVerified,
-          date_joined: iso(user.dateJoined),
-          password_changed_at: user.passwordChangedAt === null ? null : iso(user.passwordChangedAt),
-        },
-      };
+      return envelope(200, MESSAGES.account, {
+        id: user.id,
+        email: user.email,
+        email_verified: user.emailVerified,
+        date_joined: iso(user.dateJoined),
+        password_changed_at: user.passwordChangedAt === null ? null : iso(user.passwordChangedAt),
+      });
     },
   );
 

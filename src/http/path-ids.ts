@@ -1,13 +1,14 @@
 import { MAX_ROW_ID } from './schemas.js';
 
 /**
- * A path segment of digits as a number from 1 to 2^53−1 (leading zeros allowed, as Django's `<int:pk>` reads
- * it). Above that a number is no longer exact, so such a segment names no account and is refused like any
- * other non-id (404).
+ * A path segment of digits as a number ≥ 1 (leading zeros allowed, as Django's `<int:pk>` reads it). Above
+ * 2^53−1 a number is no longer exact, and no id is that large: such a segment is Infinity, which equals no
+ * account's id (a foreign id, 403, as the seed answers it) and is never looked up.
  */
 export function positiveIntegerOf(segment: string | undefined): number | undefined {
   const value = segment !== undefined && /^\d+$/.test(segment) ? Number(segment) : 0;
-  return value >= 1 && Number.isSafeInteger(value) ? value : undefined;
+  if (value < 1) return undefined;
+  return Number.isSafeInteger(value) ? value : Number.POSITIVE_INFINITY;
 }
 
 /**

@@ -1,5 +1,5 @@
 import rateLimit from '@fastify/rate-limit';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyContextConfig, FastifyInstance, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { AccountsContext } from '../accounts/context.js';
 import { addressKeyOf } from '../accounts/client-address.js';
@@ -68,7 +68,7 @@ export async function registerRateLimits(
  * The per-address limit of every route that checks a password (login, password change, deactivation): the
  * login limit, applied with a valid token too.
  */
-export function passwordCheckLimit(limits: Limits) {
+function passwordCheckLimit(limits: Limits) {
   return {
     max: limits.loginPerMinute,
     timeWindow: MINUTE,
@@ -81,11 +81,31 @@ export function passwordCheckLimit(limits: Limits) {
  * The per-address limit of every route that makes Ras send a mail to an address the asker names (a reset, an
  * email change) or to the account (a new verification link): signup's hourly limit, valid token or not.
  */
-export function mailRequestLimit(limits: Limits) {
+function mailRequestLimit(limits: Limits) {
   return {
     max: limits.signupPerHour,
     timeWindow: 60 * MINUTE,
     keyGenerator: addressKey,
     allowList: () => false,
+  };
+}
+
+/** The kinds of per-address limit a route can have, besides the global one. */
+export interface RouteLimits {
+  /** Signup: the seed's "email already exist" tells whether an account exists; this bounds how fast to ask. */
+  signup: FastifyContextConfig;
+  /** Every route that checks a password (login, change, deactivation, deletion, reset confirm). */
+  passwordCheck: FastifyContextConfig;
+  /** Every route that makes Ras mail an address (reset request, email change, verification resend). */
+  mail: FastifyContextConfig;
+}
+
+/** Each kind's limit as route config, from the configured limits; all empty with RATE_LIMIT=off. */
+export function routeLimits(limits: Limits | null): RouteLimits {
+  if (!limits) return { signup: {}, passwordCheck: {}, mail: {} };
+  return {
+    signup: { rateLimit: { max: limits.signupPerHour, timeWindow: 60 * MINUTE } },
+    passwordCheck: { rateLimit: passwordCheckLimit(limits) },
+    mail: { rateLimit: mailRequestLimit(limits) },
   };
 }

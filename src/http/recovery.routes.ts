@@ -5,7 +5,7 @@ import { verifyEmail } from '../accounts/verification.js';
 import { clientOf } from './client.js';
 import { envelope } from './error-mapper.js';
 import { MESSAGES, SEED } from './messages.js';
-import { type Limits, passwordCheckLimit } from './rate-limits.js';
+import type { RouteLimits } from './rate-limits.js';
 import { logRefusal, securityEvent } from './security-log.js';
 import { envelopeOf, ResetConfirmBody, ResetRequestBody, VerifyEmailBody } from './schemas.js';
 import { PASSWORD_MESSAGES } from '../accounts/password-policy.js';
@@ -13,12 +13,12 @@ import { PASSWORD_MESSAGES } from '../accounts/password-policy.js';
 /** Recovery by email, without a session: ask for a reset link, use it, follow a verification link. */
 export const recoveryRoutes: FastifyPluginAsyncTypebox<{
   ctx: AccountsContext;
-  limits: Limits | null;
+  limits: RouteLimits;
 }> = async (app, { ctx, limits }) => {
   app.post(
     '/api/v1/users/password/reset/',
     {
-      config: limits ? { rateLimit: { max: limits.signupPerHour, timeWindow: '1 hour' } } : {},
+      config: limits.mail,
       schema: {
         tags: ['recovery'],
         summary: 'Mail a password reset link (the same answer, in the same time, whether the account exists)',
@@ -42,7 +42,7 @@ export const recoveryRoutes: FastifyPluginAsyncTypebox<{
   app.post(
     '/api/v1/users/password/reset/confirm/',
     {
-      config: limits ? { rateLimit: passwordCheckLimit(limits) } : {},
+      config: limits.passwordCheck,
       schema: {
         tags: ['recovery'],
         summary: 'Set a new password with a reset link: every session ends',

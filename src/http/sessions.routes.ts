@@ -8,6 +8,7 @@ import {
   SESSION_PAGE,
   sessionView,
 } from '../accounts/sessions.js';
+import { envelope } from './error-mapper.js';
 import { authOf } from './auth-guard.js';
 import { rowIdOf } from './path-ids.js';
 import { HttpRefusal } from './refusals.js';
@@ -46,12 +47,8 @@ export const sessionsRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext }>
       const { session } = authOf(request);
       const { limit = SESSION_PAGE.default, before } = request.query;
       const page = await listSessions(ctx, session.userId, { limit, before });
-      return {
-        status_code: 200,
-        message: MESSAGES.sessions,
-        result: page.sessions.map((s) => ({ ...sessionView(s), current: s.id === session.sessionId })),
-        next_before: page.nextBefore,
-      };
+      const sessions = page.sessions.map((s) => ({ ...sessionView(s), current: s.id === session.sessionId }));
+      return { ...envelope(200, MESSAGES.sessions, sessions), next_before: page.nextBefore };
     },
   );
 
@@ -80,7 +77,7 @@ export const sessionsRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext }>
       if (sessionId === undefined) throw new HttpRefusal('session_id_invalid');
       await revokeSession(ctx, session.userId, sessionId);
       securityEvent(request, 'session.revoke', { sessionId });
-      return { status_code: 200, message: MESSAGES.sessionRevoked };
+      return envelope(200, MESSAGES.sessionRevoked);
     },
   );
 
@@ -102,7 +99,7 @@ export const sessionsRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext }>
       const { session } = authOf(request);
       const ended = await revokeAllSessions(ctx, session.userId);
       securityEvent(request, 'logout.all', { ended });
-      return { status_code: 200, message: MESSAGES.loggedOutEverywhere };
+      return envelope(200, MESSAGES.loggedOutEverywhere);
     },
   );
 };

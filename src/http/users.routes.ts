@@ -3,9 +3,10 @@ import type { AccountsContext } from '../accounts/context.js';
 import { login } from '../accounts/login.js';
 import { logout } from '../accounts/sessions.js';
 import { signup } from '../accounts/signup.js';
+import { envelope } from './error-mapper.js';
 import { authOf } from './auth-guard.js';
 import { clientOf } from './client.js';
-import { type Limits, passwordCheckLimit } from './rate-limits.js';
+import type { RouteLimits } from './rate-limits.js';
 import { logRefusal, securityEvent } from './security-log.js';
 import { MESSAGES, SEED } from './messages.js';
 import { PASSWORD_MESSAGES } from '../accounts/password-policy.js';
@@ -22,12 +23,12 @@ import {
 /** The seed's two public routes: signup and login. */
 export const signupLoginRoutes: FastifyPluginAsyncTypebox<{
   ctx: AccountsContext;
-  limits: Limits | null;
+  limits: RouteLimits;
 }> = async (app, { ctx, limits }) => {
   app.post(
     '/api/v1/users/signup/',
     {
-      config: limits ? { rateLimit: { max: limits.signupPerHour, timeWindow: '1 hour' } } : {},
+      config: limits.signup,
       schema: {
         tags: ['users'],
         summary: 'Create an account and its first session',
@@ -50,16 +51,14 @@ export const signupLoginRoutes: FastifyPluginAsyncTypebox<{
     async (request, reply) => {
       const { user, token } = await signup(ctx, request.body, clientOf(request, reply));
       securityEvent(request, 'signup', { userId: user.id });
-      return reply
-        .code(201)
-        .send({ status_code: 201, message: SEED.signedUp, result: { ...user, auth_token: token } });
+      return reply.code(201).send(envelope(201, SEED.signedUp, { ...user, auth_token: token }));
     },
   );
 
   app.post(
     '/api/v1/users/login/',
     {
-      config: limits ? { rateLimit: passwordCheckLimit(limits) } : {},
+      config: limits.passwordCheck,
       schema: {
         tags: ['users'],
         summary: 'Open a new session with email and password',
@@ -87,7 +86,7 @@ export const signupLoginRoutes: FastifyPluginAsyncTypebox<{
         login(ctx, request.body, clientOf(request, reply)),
       );
       securityEvent(request, 'login.success', { userId: user.id });
-      return { status_code: 200, message: SEED.loggedIn, result: { ...user, auth_token: token } };
+      return envelope(200, SEED.loggedIn, { ...user, auth_token: token });
     },
   );
 };
@@ -128,7 +127,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext }> = a
       // Ten concurrent logouts pass the guard together; only the one whose delete took the row answers 200.
       await logout(ctx, token);
       securityEvent(request, 'logout', { sessionId: session.sessionId });
-      return { status_code: 200, message: SEED.loggedOut };
+      return envelope(200, SEED.loggedOut);
     },
   );
 };

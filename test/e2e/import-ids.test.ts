@@ -104,12 +104,12 @@ describeEachDatabase('ras import django: 64-bit ids, all or nothing', (database)
         });
         expect(login.json<{ result: { id: number } }>().result.id).toBe(id);
       }
-      // An id beyond 2^53−1 names no account: a client could not tell it from its neighbour.
+      // An id beyond 2^53−1 names no account (a client could not tell it from its neighbour): a foreign id.
       const beyond = await app.inject({
         url: '/api/v1/users/9007199254740993/',
         headers: { authorization: `Token ${tokenOf(LARGEST)}` },
       });
-      expect(beyond.json()).toEqual({ detail: 'Not found.' });
+      expect(beyond.json()).toEqual({ detail: 'You do not have permission to perform this action.' });
     } finally {
       await app.close();
     }
