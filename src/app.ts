@@ -18,6 +18,7 @@ import { recoveryRoutes } from './http/recovery.routes.js';
 import { answerClientError } from './http/client-errors.js';
 import { envelope, sendAnswer, toHttpAnswer } from './http/error-mapper.js';
 import { MESSAGES } from './http/messages.js';
+import { LENIENT } from './http/schemas.js';
 import { methodNotAllowed } from './http/method-not-allowed.js';
 import { opsRoutes } from './http/ops.routes.js';
 import { registerOpenApi } from './http/openapi.js';
@@ -150,6 +151,9 @@ function serverOptions(config: Config, options: AppOptions): FastifyServerOption
     // Unique across the workers of one port (Fastify's default counts from 1 in each process).
     genReqId: requestIds(),
     bodyLimit: config.bodyLimit,
+    // The mark of a field the handler validates itself (schemas.ts, LenientString): known, so strict mode
+    // accepts it; it validates nothing.
+    ajv: { customOptions: { keywords: [LENIENT] } },
     trustProxy: config.trustProxy,
     // Slow clients cannot pin sockets: a whole request must arrive within 10 s, headers within 5 s.
     requestTimeout: 10_000,

@@ -314,19 +314,19 @@ export interface components {
             result: components["schemas"]["Account"];
         };
         Credentials: {
-            /** @description Email address (string) */
+            /** @description Email address */
             email: string;
-            /** @description Password (string, 8 to 1024 characters) */
+            /** @description Password (8 to 1024 characters) */
             password: string;
         };
         EmailChange: {
-            /** @description The account password (string) */
+            /** @description The account password */
             password: string;
-            /** @description The new address (string) */
+            /** @description The new address */
             new_email: string;
         };
         EmailVerification: {
-            /** @description The token of the verification link (string, `ras_verify_…`) */
+            /** @description The token of the verification link (`ras_verify_…`) */
             token: string;
         };
         Envelope: {
@@ -344,9 +344,9 @@ export interface components {
             message: string;
         };
         PasswordChange: {
-            /** @description The password now (string) */
+            /** @description The password now */
             current_password: string;
-            /** @description The new password (string); the signup policy applies */
+            /** @description The new password; the signup policy applies */
             new_password: string;
         };
         PasswordChanged: {
@@ -358,17 +358,17 @@ export interface components {
             };
         };
         PasswordConfirmation: {
-            /** @description The account password (string) */
+            /** @description The account password */
             password: string;
         };
         ResetConfirmation: {
-            /** @description The token of the reset link (string, `ras_reset_…`) */
+            /** @description The token of the reset link (`ras_reset_…`) */
             token: string;
-            /** @description The new password (string); the signup policy applies */
+            /** @description The new password; the signup policy applies */
             new_password: string;
         };
         ResetRequest: {
-            /** @description The account email (string) */
+            /** @description The account email */
             email: string;
         };
         Session: {

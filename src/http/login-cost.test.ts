@@ -153,7 +153,8 @@ describe('what a failed login costs, whatever the stored hash', () => {
   // difference fails every try.
   it(
     'never costs less than a native argon2id failure (medians, each kind against native in the same rounds)',
-    { retry: 2 },
+    // 336 failed logins, each padded to the failure floor once a foreign hash was checked.
+    { retry: 2, timeout: 120_000 },
     async () => {
       const kinds: Record<string, string> = {
         'unusable (!)': '!VAtXiUsMHdV0aFVs1WaIZyzAbGMJLlQFls64jqC8',

@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { MESSAGES } from './messages.js';
+import { LENIENT } from './schemas.js';
 import { VERSION } from '../version.js';
 
 type Json = Record<string, unknown>;
@@ -141,8 +142,9 @@ function finishRequestBody(operation: Json, schemas: Record<string, Json>): void
   if (!content || !schema) return;
   const properties = (schema.properties ?? {}) as Record<string, Json>;
   for (const property of Object.values(properties)) {
-    const description = typeof property.description === 'string' ? property.description : '';
-    if (property.type === undefined && /\(string/.test(description)) property.type = 'string';
+    if (property[LENIENT] === undefined) continue;
+    property.type = property[LENIENT];
+    delete property[LENIENT];
   }
   schema.additionalProperties = false;
   const named = hoist(schema, schemas);

@@ -6,11 +6,23 @@ import { MESSAGES, SEED } from './messages.js';
  * them, so a route's contract is written once. Credentials are declared without a type on purpose: a
  * non-string email must reach the handler to get the seed's 401, not a generic validation 400.
  */
+/** The mark of a lenient field: the type the OpenAPI document gives it. */
+export const LENIENT = 'x-lenient-type';
+
+/**
+ * A field the handler validates itself, so that a wrong type gets the contract's own answer (a non-string email
+ * at signup is the seed's 401, not a schema 400): no type for validation, documented as a string (openapi.ts
+ * reads the mark).
+ */
+export function LenientString(options: { description: string; examples?: string[] }) {
+  return Type.Unknown({ ...options, [LENIENT]: 'string' });
+}
+
 export const Credentials = Type.Object(
   {
-    email: Type.Unknown({ description: 'Email address (string)', examples: ['user@user.com'] }),
-    password: Type.Unknown({
-      description: 'Password (string, 8 to 1024 characters)',
+    email: LenientString({ description: 'Email address', examples: ['user@user.com'] }),
+    password: LenientString({
+      description: 'Password (8 to 1024 characters)',
       examples: ['correct horse battery'],
     }),
   },
@@ -156,8 +168,8 @@ export const SessionsResponse = Type.Object(
 
 export const PasswordChangeBody = Type.Object(
   {
-    current_password: Type.Unknown({ description: 'The password now (string)' }),
-    new_password: Type.Unknown({ description: 'The new password (string); the signup policy applies' }),
+    current_password: LenientString({ description: 'The password now' }),
+    new_password: LenientString({ description: 'The new password; the signup policy applies' }),
   },
   { title: 'PasswordChange', additionalProperties: true },
 );
@@ -177,32 +189,32 @@ export const PasswordChangedResponse = Type.Object(
 );
 
 export const DeactivateBody = Type.Object(
-  { password: Type.Unknown({ description: 'The account password (string)' }) },
+  { password: LenientString({ description: 'The account password' }) },
   { title: 'PasswordConfirmation', additionalProperties: true },
 );
 
 export const ResetRequestBody = Type.Object(
-  { email: Type.Unknown({ description: 'The account email (string)', examples: ['user@user.com'] }) },
+  { email: LenientString({ description: 'The account email', examples: ['user@user.com'] }) },
   { title: 'ResetRequest', additionalProperties: true },
 );
 
 export const ResetConfirmBody = Type.Object(
   {
-    token: Type.Unknown({ description: 'The token of the reset link (string, `ras_reset_…`)' }),
-    new_password: Type.Unknown({ description: 'The new password (string); the signup policy applies' }),
+    token: LenientString({ description: 'The token of the reset link (`ras_reset_…`)' }),
+    new_password: LenientString({ description: 'The new password; the signup policy applies' }),
   },
   { title: 'ResetConfirmation', additionalProperties: true },
 );
 
 export const VerifyEmailBody = Type.Object(
-  { token: Type.Unknown({ description: 'The token of the verification link (string, `ras_verify_…`)' }) },
+  { token: LenientString({ description: 'The token of the verification link (`ras_verify_…`)' }) },
   { title: 'EmailVerification', additionalProperties: true },
 );
 
 export const EmailChangeBody = Type.Object(
   {
-    password: Type.Unknown({ description: 'The account password (string)' }),
-    new_email: Type.Unknown({ description: 'The new address (string)' }),
+    password: LenientString({ description: 'The account password' }),
+    new_email: LenientString({ description: 'The new address' }),
   },
   { title: 'EmailChange', additionalProperties: true },
 );
