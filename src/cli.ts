@@ -99,6 +99,16 @@ program
   });
 
 program
+  .command('restore <backup>')
+  .description(
+    'put a `ras backup` copy in place of the SQLite database (checked first; refused while a server has it open)',
+  )
+  .action(async (backup: string) => {
+    const { restoreSqlite } = await import('./cli/restore.js');
+    await restoreSqlite(loadConfig().database, backup);
+  });
+
+program
   .command('import')
   .description('bring accounts in from another system')
   .command('django')

@@ -3,7 +3,6 @@
  * of the database holds a live link or session token; concurrent confirmations of one address never answer 500.
  */
 import { execFileSync } from 'node:child_process';
-import Database from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -19,6 +18,10 @@ import {
   uniqueEmail,
 } from '../../test/helpers.js';
 import { startMailServer, tokenIn } from '../../test/mail-server.js';
+import { loadBetterSqlite3 } from '../store/sqlite-module.js';
+
+/** better-sqlite3 in the major that works on this Node.js (see sqlite-module.ts). */
+const Database = await loadBetterSqlite3();
 
 const NEW_PASSWORD = 'a brand new passphrase';
 const INVALID_LINK = { status_code: 400, message: 'invalid or expired token' };

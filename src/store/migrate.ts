@@ -29,6 +29,11 @@ export async function migrateToLatest<Tables>(db: Kysely<Tables>): Promise<strin
 
 const LATEST = Object.keys(migrations).sort().at(-1)!;
 
+/** The names of every migration this build has. */
+export function knownMigrations(): string[] {
+  return Object.keys(migrations).sort();
+}
+
 /**
  * Resolves when the database answers and holds the schema this build needs (every migration applied): a
  * database dropped and recreated under a running server answers queries but has no tables.

@@ -8,7 +8,6 @@ import { pbkdf2Sync } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { importFromDjango } from '../../src/import/django.js';
@@ -17,6 +16,10 @@ import { openDatabase } from '../../src/store/database.js';
 import { migrateToLatest } from '../../src/store/migrate.js';
 import { buildTestApp, databaseOfItsOwn, describeEachDatabase, PASSWORD, uniqueEmail } from '../helpers.js';
 import { runCli } from './processes.js';
+import { loadBetterSqlite3 } from '../../src/store/sqlite-module.js';
+
+/** better-sqlite3 in the major that works on this Node.js (see sqlite-module.ts). */
+const Database = await loadBetterSqlite3();
 
 const BIG = 2 ** 31 + 7;
 const LARGEST = Number.MAX_SAFE_INTEGER;
