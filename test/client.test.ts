@@ -7,12 +7,18 @@ import { promisify } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import openapiTS, { astToString, COMMENT_HEADER } from 'openapi-typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, PASSWORD, uniqueEmail } from '../../test/helpers.js';
-import { createRasClient } from './index.js';
+import { createRasClient } from '@ras/client';
+import { buildTestApp, PASSWORD, uniqueEmail } from './helpers.js';
 
-const HERE = fileURLToPath(new URL('.', import.meta.url));
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const CLIENT = join(ROOT, 'packages/client');
 
-describe('ras/client, the typed client', () => {
+/**
+ * `@ras/client` as a client installs it (the built package, through the workspace link), against a real
+ * server; its types checked against the document the server serves, so a route change that forgets the client
+ * fails here.
+ */
+describe('@ras/client, the typed client', () => {
   let app: FastifyInstance;
   let baseUrl: string;
   beforeAll(async () => {
@@ -47,16 +53,16 @@ describe('ras/client, the typed client', () => {
   it('was generated from the document the server serves (regenerate with npm run client:types)', async () => {
     const document = (await app.inject({ url: '/openapi.json' })).json<Record<string, unknown>>();
     const generated = COMMENT_HEADER + astToString(await openapiTS(document as never));
-    expect(readFileSync(join(HERE, 'api.ts'), 'utf8')).toBe(generated);
+    expect(readFileSync(join(CLIENT, 'src/api.ts'), 'utf8')).toBe(generated);
   });
 
   it('refuses, at compile time, a body of the wrong type', async () => {
-    const dir = mkdtempSync(join(HERE, '.tsc-'));
+    const dir = mkdtempSync(join(ROOT, 'test/.tsc-'));
     const file = (name: string, email: string) => {
       const path = join(dir, name);
       writeFileSync(
         path,
-        `import { createRasClient } from '../index.js';\n` +
+        `import { createRasClient } from '@ras/client';\n` +
           `await createRasClient('http://x').api.POST('/api/v1/users/login/', { body: { email: ${email}, password: 'p' } });\n`,
       );
       return path;
@@ -65,7 +71,7 @@ describe('ras/client, the typed client', () => {
       promisify(execFile)(
         process.execPath,
         [
-          join(HERE, '../../node_modules/typescript/bin/tsc'),
+          join(ROOT, 'node_modules/typescript/bin/tsc'),
           '--noEmit',
           '--strict',
           '--skipLibCheck',
@@ -77,7 +83,7 @@ describe('ras/client, the typed client', () => {
           'es2022',
           path,
         ],
-        { cwd: join(HERE, '../..') },
+        { cwd: ROOT },
       ).then(
         () => ({ code: 0, out: '' }),
         (error: { code: number; stdout: string }) => ({ code: error.code, out: error.stdout }),
