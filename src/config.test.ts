@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, VARIABLES } from './config.js';
 
 describe('loadConfig', () => {
   it('has the contract defaults', () => {
@@ -85,5 +86,13 @@ describe('loadConfig refuses what it would otherwise misread', () => {
     expect(problemsOf({ SMTP_URL: 'log:', RESET_URL: 'https://x.example/reset' })).toMatch(
       /containing \{token\}/,
     );
+  });
+});
+
+describe('the variables', () => {
+  it('are each in the README table of variables', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const missing = Object.keys(VARIABLES).filter((name) => !readme.includes(`| \`${name}\``));
+    expect(missing).toEqual([]);
   });
 });
