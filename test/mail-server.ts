@@ -73,3 +73,12 @@ export function tokenIn(mail: ReceivedMail): string {
   if (!match) throw new Error(`no token in: ${mail.text}`);
   return match[1]!;
 }
+
+/** The variables of an app that mails through the test relay at `smtpUrl` (the links point nowhere real). */
+export function mailEnv(smtpUrl: string): Record<string, string> {
+  return {
+    SMTP_URL: smtpUrl,
+    RESET_URL: 'https://app.example.com/reset?token={token}',
+    VERIFY_URL: 'https://app.example.com/verify?token={token}',
+  };
+}

@@ -19,7 +19,7 @@ import {
   type TestAccount,
   uniqueEmail,
 } from '../../test/helpers.js';
-import { startMailServer } from '../../test/mail-server.js';
+import { mailEnv, startMailServer } from '../../test/mail-server.js';
 import { bestThresholdAccuracy } from '../../test/timing.js';
 
 const PAIRS = 150;
@@ -37,11 +37,7 @@ describeEachDatabase('no enumeration by time', (database) => {
     drop = own.drop;
     app = await buildTestApp(
       own.url,
-      {
-        SMTP_URL: mail.url,
-        RESET_URL: 'https://app.example.com/reset?token={token}',
-        VERIFY_URL: 'https://app.example.com/verify?token={token}',
-      },
+      mailEnv(mail.url),
       // The hourly limits are moved past between pairs, so every request does its full work.
       { now: () => clock },
     );

@@ -17,7 +17,7 @@ import {
   type TestAccount,
   uniqueEmail,
 } from '../../test/helpers.js';
-import { startMailServer, tokenIn } from '../../test/mail-server.js';
+import { mailEnv, startMailServer, tokenIn } from '../../test/mail-server.js';
 import { loadBetterSqlite3 } from '../store/sqlite-module.js';
 
 /** better-sqlite3 in the major that works on this Node.js (see sqlite-module.ts). */
@@ -25,11 +25,6 @@ const Database = await loadBetterSqlite3();
 
 const NEW_PASSWORD = 'a brand new passphrase';
 const INVALID_LINK = { status_code: 400, message: 'invalid or expired token' };
-const mailEnv = (smtpUrl: string) => ({
-  SMTP_URL: smtpUrl,
-  RESET_URL: 'https://app.example.com/reset?token={token}',
-  VERIFY_URL: 'https://app.example.com/verify?token={token}',
-});
 
 type Mail = Awaited<ReturnType<typeof startMailServer>>;
 

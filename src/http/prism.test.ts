@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, PASSWORD, uniqueEmail } from '../../test/helpers.js';
-import { freePort, ROOT } from '../../test/e2e/processes.js';
+import { freePort, ROOT, untilOutput } from '../../test/e2e/processes.js';
 
 describe('the seed through a validating proxy built from the document (Prism)', () => {
   let app: FastifyInstance;
@@ -29,16 +29,7 @@ describe('the seed through a validating proxy built from the document (Prism)', 
       ['proxy', document, upstream, '--errors', '--host', '127.0.0.1', '--port', String(port)],
       { env: { ...process.env, SCARF_ANALYTICS: 'false' } },
     );
-    let output = '';
-    await new Promise<void>((resolve, reject) => {
-      const onData = (data: Buffer) => {
-        output += data.toString();
-        if (output.includes('Prism is listening')) resolve();
-      };
-      prism.stdout?.on('data', onData);
-      prism.stderr?.on('data', onData);
-      prism.once('exit', (code) => reject(new Error(`prism exited with ${code}:\n${output}`)));
-    });
+    await untilOutput(prism, 'Prism is listening');
     proxy = `http://127.0.0.1:${port}`;
   }, 60_000);
   afterAll(async () => {

@@ -61,26 +61,35 @@ export async function startServer(
     cwd,
     env: { ...process.env, PORT: String(port), ...env },
   });
-  let output = '';
-  const listening = new Promise<void>((resolve, reject) => {
-    const onData = (d: Buffer) => {
-      output += d.toString();
-      if (output.includes('Server listening')) resolve();
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}:\n${output}`)));
-  });
-  await listening;
+  const output = await untilOutput(child, 'Server listening');
   const exited = once(child, 'exit') as Promise<[number | null]>;
   return {
     url: `http://127.0.0.1:${port}`,
     child,
-    output: () => output,
+    output: () => output.text,
     async stop(signal = 'SIGTERM') {
       child.kill(signal);
       const [code] = await exited;
       return code;
     },
   };
+}
+
+/**
+ * Resolves once the child has written `marker` (stdout or stderr), with what it wrote, which keeps growing;
+ * rejects with that output if the child exits first.
+ */
+export function untilOutput(child: ChildProcess, marker: string): Promise<{ text: string }> {
+  const output = { text: '' };
+  return new Promise((resolve, reject) => {
+    const onData = (data: Buffer) => {
+      output.text += data.toString();
+      if (output.text.includes(marker)) resolve(output);
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) =>
+      reject(new Error(`${marker}: the process exited with ${code} first:\n${output.text}`)),
+    );
+  });
 }

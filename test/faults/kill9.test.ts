@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, expect, it } from 'vitest';
 import { type Database, openDatabase } from '../../src/store/database.js';
 import { databaseOfItsOwn, describeEachDatabase, PASSWORD, uniqueEmail } from '../helpers.js';
-import { startMailServer, tokenIn } from '../mail-server.js';
+import { mailEnv, startMailServer, tokenIn } from '../mail-server.js';
 import { type RunningServer, startServer } from '../e2e/processes.js';
 
 interface Acknowledged {
@@ -131,9 +131,7 @@ describeEachDatabase('kill -9 in the middle of signups and logins', (database) =
       DATABASE_URL: own.url,
       RATE_LIMIT: 'off',
       LOG_LEVEL: 'info',
-      SMTP_URL: `smtp://127.0.0.1:${port}`,
-      RESET_URL: 'https://app.example.com/reset?token={token}',
-      VERIFY_URL: 'https://app.example.com/verify?token={token}',
+      ...mailEnv(`smtp://127.0.0.1:${port}`),
     };
     let server = await startServer(env);
     const email = uniqueEmail('kill9-mail');
