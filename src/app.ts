@@ -24,6 +24,7 @@ import { opsRoutes } from './http/ops.routes.js';
 import { registerOpenApi } from './http/openapi.js';
 import { registerRateLimits, routeLimits } from './http/rate-limits.js';
 import { sessionsRoutes } from './http/sessions.routes.js';
+import { eventsRoutes } from './http/events.routes.js';
 import { signupLoginRoutes, userRoutes } from './http/users.routes.js';
 import { ownAccountScope } from './http/auth-guard.js';
 import { openServices, type Services } from './services.js';
@@ -88,6 +89,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     ownAccountScope(scope, ctx);
     await scope.register(userRoutes, { ctx });
     await scope.register(sessionsRoutes, { ctx });
+    await scope.register(eventsRoutes, { ctx });
     await scope.register(accountRoutes, { ctx, limits });
     await scope.register(lifecycleRoutes, { ctx, limits });
   });
@@ -99,9 +101,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
 /** Loaded only when METRICS_PORT is set: prom-client alone adds ~13 MB to a process that never uses it. */
 async function startMetrics(
   app: FastifyInstance,
-  { ctx, database, deliverer }: Services,
+  services: Services,
   { host, port }: { host: string; port: number },
 ) {
+  const { ctx, database, deliverer, webhooks } = services;
   const { listenMetrics, registerMetrics, reportToPrimary } = await import('./http/metrics.js');
   const mail = deliverer
     ? {
@@ -114,7 +117,24 @@ async function startMetrics(
         backlog: () => ctx.store.outbox.backlog(ctx.now()),
       }
     : null;
-  const registry = registerMetrics(app, ctx, () => database.poolUse(), mail);
+  const events = webhooks
+    ? {
+        get written() {
+          return services.eventsWritten;
+        },
+        get sent() {
+          return webhooks.sent;
+        },
+        get failed() {
+          return webhooks.failed;
+        },
+        get disabled() {
+          return webhooks.disabled;
+        },
+        backlog: () => ctx.store.webhooks.backlog(ctx.now()),
+      }
+    : null;
+  const registry = registerMetrics(app, ctx, () => database.poolUse(), mail, events);
   // A worker of WORKERS > 1: the primary listens and asks every worker at each scrape.
   if (cluster.isWorker) {
     reportToPrimary(registry);

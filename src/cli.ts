@@ -18,6 +18,8 @@ import { type ImportDjangoFlags, runImportDjango } from './cli/import.js';
 import { refusedCount } from './import/report.js';
 import { SourceUrlError } from './import/source.js';
 import { AccountNotFound, runUsersCommand, type UsersCommand } from './cli/users.js';
+import type { EventsListFlags } from './cli/events.js';
+import { WebhookTargetError } from './webhooks/targets.js';
 
 const EXIT = { notFound: 1, usage: 2, refused: 65, unavailable: 69, config: 78 } as const;
 
@@ -130,6 +132,59 @@ program
     if (refusedCount(report) > 0 && !flags.allowRefusals) process.exitCode = EXIT.refused;
   });
 
+program
+  .command('events')
+  .description('the audit log')
+  .command('list')
+  .description('print events, oldest first, one JSON object a line')
+  .option('--user <email>', 'only the events of this account')
+  .option('--type <type>', 'only events of this type (e.g. user.login.failed)')
+  .option('--after <id>', 'only events after this one (an evt_… id: the next page)')
+  .option('--limit <n>', 'at most this many (a positive integer)', positiveInteger, 100)
+  .action(async (flags: EventsListFlags) => {
+    const { listEventsCommand } = await import('./cli/events.js');
+    await withServices(({ ctx }) => listEventsCommand(ctx, flags));
+  });
+
+const webhooks = program.command('webhooks').description('endpoints that receive events (Standard Webhooks)');
+webhooks
+  .command('add <url>')
+  .description('add an endpoint (https, public address); prints its whsec_… signing secret once')
+  .option(
+    '--events <patterns>',
+    'comma-separated: event types, prefixes like user.*, or * (the default)',
+    '*',
+  )
+  .action(async (url: string, flags: { events: string }) => {
+    const { addWebhookCommand } = await import('./cli/webhooks.js');
+    const patterns = flags.events
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean);
+    await withServices(({ ctx }) => addWebhookCommand(ctx, loadConfig(), url, patterns));
+  });
+webhooks
+  .command('list')
+  .description('print the endpoints (never their secrets)')
+  .action(async () => {
+    const { listWebhooksCommand } = await import('./cli/webhooks.js');
+    await withServices(({ ctx }) => listWebhooksCommand(ctx));
+  });
+webhooks
+  .command('remove <id>')
+  .description('remove an endpoint and its undelivered events')
+  .action(async (id: string) => {
+    const { removeWebhookCommand } = await import('./cli/webhooks.js');
+    await withServices(({ ctx }) => removeWebhookCommand(ctx, positiveInteger(id)));
+  });
+webhooks
+  .command('enable <id>')
+  .description('turn an endpoint disabled after 3 days of failures back on')
+  .action(async (id: string) => {
+    const { enableWebhookCommand } = await import('./cli/webhooks.js');
+    await withServices(({ ctx }) => enableWebhookCommand(ctx, positiveInteger(id)));
+  });
+
 function positiveInteger(value: string): number {
   if (!/^[1-9]\d*$/.test(value) || Number(value) > 1_000_000)
     throw new InvalidArgumentError('a positive integer (at most 1,000,000) is required');
@@ -164,7 +219,7 @@ async function withServices(work: (services: Services) => Promise<void>): Promis
 
 function exitCodeOf(error: unknown): number {
   if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT.usage;
-  if (error instanceof SourceUrlError) {
+  if (error instanceof SourceUrlError || error instanceof WebhookTargetError) {
     console.error(`ras: ${error.message}`);
     return EXIT.usage;
   }

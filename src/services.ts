@@ -9,6 +9,8 @@ import { MailDeliverer } from './mail/deliverer.js';
 import { loadTemplates } from './mail/templates.js';
 import { openTransport } from './mail/transport.js';
 import { PasswordHasher } from './crypto/passwords.js';
+import { SecretBox } from './crypto/secret-box.js';
+import { WebhookDeliverer } from './webhooks/deliverer.js';
 import { type Database, openDatabase } from './store/database.js';
 import { migrateToLatest } from './store/migrate.js';
 import { openRedis } from './store/redis.js';
@@ -30,6 +32,10 @@ export interface Services {
   redis: Redis | null;
   /** The outbox deliverer of a server with mail configured (its counters feed the metrics). */
   deliverer?: MailDeliverer;
+  /** The webhook deliverer of a server (also the pruner of old events). */
+  webhooks?: WebhookDeliverer;
+  /** Events this process wrote (committed) since it started. */
+  readonly eventsWritten: number;
   /** Each resolves when its dependency (the database with its schema, Redis) answers. */
   checks: (() => Promise<void>)[];
   close(): Promise<void>;
@@ -49,6 +55,8 @@ export interface ServiceOptions {
   poolMax?: number;
   /** How often the mail deliverer looks at the outbox besides its wake-ups (tests shorten it). */
   mailPollMs?: number;
+  /** How often the webhook deliverer looks at its queue besides its wake-ups (tests shorten it). */
+  webhookPollMs?: number;
 }
 
 /**
@@ -70,7 +78,14 @@ export async function openServices(config: Config, options: ServiceOptions = {})
   const now = options.now ?? Date.now;
   const sqlThrottle = new SqlThrottleStore(database.db);
   let deliverer: MailDeliverer | undefined;
-  const store = new KyselyStore(database.db, () => deliverer?.wake());
+  let webhooks: WebhookDeliverer | undefined;
+  let eventsWritten = 0;
+  const store = new KyselyStore(database.db, {
+    mailQueued: () => deliverer?.wake(),
+    webhooksQueued: () => webhooks?.wake(),
+    eventsWritten: (count) => (eventsWritten += count),
+  });
+  const secrets = config.secretKeys ? new SecretBox(config.secretKeys.current, config.secretKeys.old) : null;
   const background = options.background;
   const ctx: AccountsContext = {
     store,
@@ -81,6 +96,7 @@ export async function openServices(config: Config, options: ServiceOptions = {})
     sessionsMax: config.sessionsMax,
     mail: config.mail ? mailer(config.mail, config.links) : null,
     requireVerifiedEmail: config.requireVerifiedEmail,
+    secrets,
   };
   if (config.mail && background) {
     deliverer = new MailDeliverer({
@@ -95,6 +111,19 @@ export async function openServices(config: Config, options: ServiceOptions = {})
   if (config.mail?.smtpUrl === 'log:' && background)
     background.warn({}, 'SMTP_URL=log: mails are written to this log, never sent: for development only');
   deliverer?.start();
+  if (background) {
+    webhooks = new WebhookDeliverer({
+      webhooks: store.webhooks,
+      events: store.events,
+      box: secrets,
+      now,
+      log: background,
+      allowPrivate: config.webhookAllowPrivate,
+      eventsRetentionMs: config.eventsRetentionMs,
+      pollMs: options.webhookPollMs,
+    });
+    webhooks.start();
+  }
   // A wrong password must take as long on a native account as on the slowest imported one.
   const stopMeasuring = background ? startMeasuringHashes(ctx, background) : undefined;
   // Redis expires its counters by itself; the database's are pruned.
@@ -114,10 +143,15 @@ export async function openServices(config: Config, options: ServiceOptions = {})
       ...(openRedisClient ? [async () => void (await openRedisClient.ping())] : []),
     ],
     deliverer,
+    webhooks,
+    get eventsWritten() {
+      return eventsWritten;
+    },
     async close() {
       stopPruning?.();
       stopMeasuring?.();
       await deliverer?.stop();
+      await webhooks?.stop();
       await openRedisClient?.quit().catch(() => openRedisClient.disconnect());
       await database.close();
     },

@@ -160,3 +160,6 @@ export async function databaseOfItsOwn(
   const { url, drop } = await privatePostgresDatabase();
   return { url, drop };
 }
+
+/** An operator acting outside any request (what the CLI passes), for tests calling the domain directly. */
+export const OPERATOR = { ip: null, userAgent: null, actor: { type: 'cli' as const, name: 'test' } };

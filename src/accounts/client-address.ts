@@ -37,3 +37,16 @@ function ipv6Key(ip: string): string {
 export function storableAddress(ip: string | null): string | null {
   return ip !== null && isIP(ip) !== 0 && ip.length <= 45 ? ip : null;
 }
+
+const MAX_USER_AGENT_LENGTH = 512;
+
+/** The caller as a session or an event records it: a real address or null, the user agent cut to 512. */
+export function recordedClient(client: { ip: string | null; userAgent: string | null }): {
+  ip: string | null;
+  userAgent: string | null;
+} {
+  return {
+    ip: storableAddress(client.ip),
+    userAgent: client.userAgent?.slice(0, MAX_USER_AGENT_LENGTH) ?? null,
+  };
+}

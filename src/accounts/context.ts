@@ -1,4 +1,6 @@
 import type { PasswordHasher } from '../crypto/passwords.js';
+import type { SecretBox } from '../crypto/secret-box.js';
+import type { Actor } from './events.js';
 import type { Mailer } from './mail.js';
 import type { Store } from './storage.js';
 import type { LoginThrottle } from './throttle.js';
@@ -15,6 +17,8 @@ export interface AccountsContext {
   sessionsMax: number;
   /** Null without SMTP_URL: nothing is mailed, and what needs a mail is refused. */
   mail: Mailer | null;
+  /** Seals and opens the secrets Ras reads back (MFA_KEY); null without it. */
+  secrets: SecretBox | null;
   /** REQUIRE_VERIFIED_EMAIL: a correct login of an unverified account opens no session. */
   requireVerifiedEmail: boolean;
 }
@@ -25,6 +29,8 @@ export interface ClientInfo {
   userAgent: string | null;
   /** Aborted when the client goes away: hashing it still waits for is dropped. */
   signal?: AbortSignal;
+  /** Who acts, as events record it; the account's owner when absent. */
+  actor?: Actor;
 }
 
 /** The answer to a signup or login: the account and the token of the new session. */

@@ -1,6 +1,7 @@
 import { addressKeyOf } from './client-address.js';
 import type { AccountsContext, ClientInfo } from './context.js';
 import { AccountError } from './errors.js';
+import { recordEvent } from './events.js';
 import { isImpossiblePassword, normalizePassword } from './password-policy.js';
 import type { UserRecord } from './storage.js';
 
@@ -13,7 +14,7 @@ import type { UserRecord } from './storage.js';
  * for an unknown email). The account may be deactivated; the caller decides what that means.
  */
 export async function verifyCredentials(
-  ctx: Pick<AccountsContext, 'store' | 'passwords' | 'throttle'>,
+  ctx: Pick<AccountsContext, 'store' | 'passwords' | 'throttle' | 'now'>,
   email: string | undefined,
   password: unknown,
   client: ClientInfo,
@@ -37,6 +38,7 @@ export async function verifyCredentials(
   }
   if (!verification.matches || !user) {
     ctx.throttle.failed(attempt);
+    if (user) await recordFailure(ctx, user.id, client, verification.refusal);
     throw new AccountError('invalid_credentials', { userId: user?.id, reason: verification.refusal });
   }
   await ctx.throttle.succeeded(attempt);
@@ -59,4 +61,20 @@ async function passwordMatches(
   const stored = storedHash ?? (await ctx.passwords.dummy());
   const verification = await ctx.passwords.verify(stored, password, value, client.signal);
   return storedHash === undefined ? { matches: false } : verification;
+}
+
+/** A wrong password for an existing account is an event (an unknown email is no account's). */
+function recordFailure(
+  ctx: Pick<AccountsContext, 'store' | 'now'>,
+  userId: number,
+  client: ClientInfo,
+  refusal: string | undefined,
+): Promise<void> {
+  return ctx.store.transaction((tx) =>
+    recordEvent(ctx, tx, 'user.login.failed', {
+      userId,
+      client,
+      data: { reason: refusal === undefined ? 'wrong_password' : 'unusable_stored_hash' },
+    }),
+  );
 }

@@ -1,12 +1,18 @@
 import type { AccountsContext, ClientInfo } from './context.js';
 import { verifyCredentials } from './credentials.js';
+import { recordEvent } from './events.js';
 import type { ActiveSession } from './storage.js';
 
 /** Deactivates the account and ends every session of it, in one transaction. False for an unknown user. */
-export function deactivateAccount(ctx: Pick<AccountsContext, 'store'>, userId: number): Promise<boolean> {
+export function deactivateAccount(
+  ctx: Pick<AccountsContext, 'store' | 'now'>,
+  userId: number,
+  client: ClientInfo,
+): Promise<boolean> {
   return ctx.store.transaction(async (tx) => {
     if (!(await tx.users.setUserActive(userId, false))) return false;
-    await tx.sessions.deleteSessionsOfUser(userId);
+    const ended = await tx.sessions.deleteSessionsOfUser(userId);
+    await recordEvent(ctx, tx, 'user.deactivated', { userId, client, data: { sessions_ended: ended } });
     return true;
   });
 }
@@ -16,10 +22,15 @@ export function deactivateAccount(ctx: Pick<AccountsContext, 'store'>, userId: n
  * the account was being deactivated, a token imported with an inactive account) is deleted here.
  * False for an unknown user.
  */
-export function activateAccount(ctx: Pick<AccountsContext, 'store'>, userId: number): Promise<boolean> {
+export function activateAccount(
+  ctx: Pick<AccountsContext, 'store' | 'now'>,
+  userId: number,
+  client: ClientInfo,
+): Promise<boolean> {
   return ctx.store.transaction(async (tx) => {
     if (!(await tx.users.setUserActive(userId, true))) return false;
     await tx.sessions.deleteSessionsOfUser(userId);
+    await recordEvent(ctx, tx, 'user.activated', { userId, client });
     return true;
   });
 }
@@ -32,5 +43,5 @@ export async function deactivateOwnAccount(
   client: ClientInfo,
 ): Promise<void> {
   const user = await verifyCredentials(ctx, session.email, password, client);
-  await deactivateAccount(ctx, user.id);
+  await deactivateAccount(ctx, user.id, client);
 }

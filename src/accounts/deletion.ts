@@ -1,6 +1,7 @@
 import { queueMail } from './account-tokens.js';
 import type { AccountsContext, ClientInfo } from './context.js';
 import { verifyCredentials } from './credentials.js';
+import { recordEvent } from './events.js';
 import type { ActiveSession } from './storage.js';
 
 /**
@@ -11,11 +12,13 @@ import type { ActiveSession } from './storage.js';
 export async function deleteAccount(
   ctx: Pick<AccountsContext, 'store' | 'throttle' | 'mail' | 'now'>,
   user: { id: number; email: string },
+  client: ClientInfo,
 ): Promise<boolean> {
   const deleted = await ctx.store.transaction(async (tx) => {
     await tx.outbox.dropUnsentOf(user.id);
     if (!(await tx.users.deleteUser(user.id))) return false;
     await queueMail(ctx, tx, { userId: null, kind: 'account_deleted', to: user.email });
+    await recordEvent(ctx, tx, 'user.deleted', { userId: user.id, client });
     return true;
   });
   if (!deleted) return false;
@@ -31,5 +34,5 @@ export async function deleteOwnAccount(
   client: ClientInfo,
 ): Promise<void> {
   const user = await verifyCredentials(ctx, session.email, password, client);
-  await deleteAccount(ctx, user);
+  await deleteAccount(ctx, user, client);
 }

@@ -4,6 +4,7 @@ import { verifyCredentials } from './credentials.js';
 import { normalizeEmail } from './email.js';
 import { AccountError } from './errors.js';
 import { normalizePassword } from './password-policy.js';
+import { recordEvent } from './events.js';
 import { createSession } from './sessions.js';
 import type { UserRecord } from './storage.js';
 
@@ -24,7 +25,15 @@ export async function login(ctx: AccountsContext, input: LoginInput, client: Cli
   // verifyCredentials returned an account, so the password was a string.
   await upgradeHashIfNeeded(ctx, user, input.password as string, client);
   const checked = { userId: user.id, credentialsVersion: user.credentialsVersion };
-  const { token } = await createSession(ctx, checked, client);
+  const { token } = await ctx.store.transaction(async (tx) => {
+    const session = await createSession({ ...ctx, store: tx }, checked, client);
+    await recordEvent(ctx, tx, 'user.login.succeeded', {
+      userId: user.id,
+      client,
+      data: { session_id: session.sessionId },
+    });
+    return session;
+  });
   return { user: { id: user.id, email: user.email }, token };
 }
 

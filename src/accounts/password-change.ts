@@ -4,6 +4,7 @@ import { AccountError } from './errors.js';
 import { acceptNewPassword } from './password-policy.js';
 import { createSession } from './sessions.js';
 import { queueMail } from './account-tokens.js';
+import { recordEvent } from './events.js';
 import type { ActiveSession } from './storage.js';
 
 export interface PasswordChangeInput {
@@ -41,6 +42,7 @@ export async function changePassword(
       client,
     );
     await queueMail(ctx, tx, { userId: user.id, kind: 'password_changed', to: user.email });
+    await recordEvent(ctx, tx, 'user.password.changed', { userId: user.id, client });
     return token;
   });
   return token;

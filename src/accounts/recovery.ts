@@ -11,6 +11,7 @@ import type { AccountsContext, ClientInfo } from './context.js';
 import { normalizeEmail } from './email.js';
 import { AccountError } from './errors.js';
 import { acceptNewPassword } from './password-policy.js';
+import { recordEvent } from './events.js';
 
 export { RESETS_PER_HOUR } from './mail-requests.js';
 
@@ -55,6 +56,7 @@ export async function confirmPasswordReset(
       throw new AccountError('link_invalid');
     await tx.sessions.deleteSessionsOfUser(user.id);
     await queueMail(ctx, tx, { userId: user.id, kind: 'password_changed', to: user.email });
+    await recordEvent(ctx, tx, 'user.password.reset', { userId: user.id, client });
   });
   await ctx.throttle.clearAccount(user.email);
 }
@@ -64,12 +66,14 @@ export async function setPassword(
   ctx: AccountsContext,
   user: { id: number; email: string },
   password: string,
+  client: ClientInfo,
 ): Promise<void> {
   const passwordHash = await ctx.passwords.hash(acceptNewPassword(password, user.email));
   await ctx.store.transaction(async (tx) => {
     await tx.users.changePasswordHash({ userId: user.id }, passwordHash, ctx.now());
     await tx.sessions.deleteSessionsOfUser(user.id);
     await queueMail(ctx, tx, { userId: user.id, kind: 'password_changed', to: user.email });
+    await recordEvent(ctx, tx, 'user.password.changed', { userId: user.id, client });
   });
   await ctx.throttle.clearAccount(user.email);
 }

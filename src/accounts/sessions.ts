@@ -14,11 +14,11 @@
 import { generateToken, hashToken } from '../crypto/tokens.js';
 import type { AccountsContext, ClientInfo } from './context.js';
 import { AccountError } from './errors.js';
-import { storableAddress } from './client-address.js';
+import { recordedClient } from './client-address.js';
+import { recordEvent } from './events.js';
 import type { ActiveSession, CheckedCredentials, SessionPage, SessionRecord } from './storage.js';
 
 export const LAST_SEEN_RESOLUTION_MS = 60 * 60 * 1000;
-const MAX_USER_AGENT_LENGTH = 512;
 
 export interface OpenedSession {
   sessionId: number;
@@ -43,8 +43,7 @@ export async function createSession(
     tokenHash: hashToken(token),
     createdAt: now,
     expiresAt: now + ctx.sessionTtlMs,
-    userAgent: client.userAgent?.slice(0, MAX_USER_AGENT_LENGTH) ?? null,
-    ip: storableAddress(client.ip),
+    ...recordedClient(client),
   };
   return ctx.store.transaction(async (tx) => {
     await tx.sessions.deleteExpiredSessionsOfUser(checked.userId, now);
@@ -119,21 +118,45 @@ export function sessionView(session: SessionRecord) {
 }
 
 /** Ends the session of this token, as a logout does; `token_invalid` when another logout ended it first. */
-export async function logout(ctx: Pick<AccountsContext, 'store'>, token: string): Promise<void> {
-  if (!(await invalidateSessionToken(ctx, token))) throw new AccountError('token_invalid');
+export async function logout(
+  ctx: Pick<AccountsContext, 'store' | 'now'>,
+  session: { userId: number; sessionId: number },
+  token: string,
+  client: ClientInfo,
+): Promise<void> {
+  await ctx.store.transaction(async (tx) => {
+    if (!(await invalidateSessionToken({ store: tx }, token))) throw new AccountError('token_invalid');
+    await recordEvent(ctx, tx, 'user.logout', {
+      userId: session.userId,
+      client,
+      data: { session_id: session.sessionId },
+    });
+  });
 }
 
 /** Ends one session of the account; `session_not_found` when it is not theirs or does not exist. */
 export async function revokeSession(
-  ctx: Pick<AccountsContext, 'store'>,
+  ctx: Pick<AccountsContext, 'store' | 'now'>,
   userId: number,
   sessionId: number,
+  client: ClientInfo,
 ): Promise<void> {
-  if (!(await ctx.store.sessions.deleteSessionOfUser(userId, sessionId)))
-    throw new AccountError('session_not_found');
+  await ctx.store.transaction(async (tx) => {
+    if (!(await tx.sessions.deleteSessionOfUser(userId, sessionId)))
+      throw new AccountError('session_not_found');
+    await recordEvent(ctx, tx, 'session.revoked', { userId, client, data: { session_id: sessionId } });
+  });
 }
 
-/** Ends every session of the account, the caller's included. */
-export function revokeAllSessions(ctx: Pick<AccountsContext, 'store'>, userId: number): Promise<number> {
-  return ctx.store.sessions.deleteSessionsOfUser(userId);
+/** Ends every session of the account, the caller's included; returns how many. */
+export function revokeAllSessions(
+  ctx: Pick<AccountsContext, 'store' | 'now'>,
+  userId: number,
+  client: ClientInfo,
+): Promise<number> {
+  return ctx.store.transaction(async (tx) => {
+    const ended = await tx.sessions.deleteSessionsOfUser(userId);
+    await recordEvent(ctx, tx, 'session.revoked', { userId, client, data: { all: true, sessions: ended } });
+    return ended;
+  });
 }

@@ -4,6 +4,7 @@ import { AccountError } from './errors.js';
 import { acceptNewPassword } from './password-policy.js';
 import { createSession } from './sessions.js';
 import { queueMail } from './account-tokens.js';
+import { recordEvent } from './events.js';
 
 export interface SignupInput {
   email: unknown;
@@ -36,6 +37,7 @@ export async function signup(
     );
     // With mail configured, the address is to be verified: its link leaves after the signup's commit.
     await queueMail(ctx, tx, { kind: 'verify', userId: id, to: email, credentialsVersion: 0 });
+    await recordEvent(ctx, tx, 'user.created', { userId: id, client, data: { email } });
     return { user: { id, email }, token };
   });
 }

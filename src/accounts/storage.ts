@@ -1,3 +1,4 @@
+import type { EventRecord, NewEvent } from './events.js';
 import type { MailKind, MailRequest, QueuedMail } from './mail.js';
 
 /**
@@ -190,11 +191,100 @@ export interface OutboxStore {
   backlog(now: number): Promise<{ queued: number; oldestAgeMs: number }>;
 }
 
+export interface EventFilter {
+  userId?: number;
+  type?: string;
+  /** Events after this one (oldest first), by its `evt_…` id. */
+  after?: string;
+  limit: number;
+}
+
+export interface EventStore {
+  /** Appends the event; returns its row id (the queue's reference to it). */
+  append(event: NewEvent): Promise<number>;
+  /** The account's events, newest first, `limit` of them, older than the event `before` if given. */
+  listOfUser(userId: number, page: { limit: number; before?: string }): Promise<EventRecord[]>;
+  /** Events matching the filter, oldest first. */
+  list(filter: EventFilter): Promise<EventRecord[]>;
+  /** Deletes events created before `before` that no delivery still waits for; returns how many. */
+  prune(before: number): Promise<number>;
+}
+
+export interface WebhookEndpoint {
+  id: number;
+  url: string;
+  /** Patterns: `*`, an event type, or a prefix ending in `.*`. */
+  events: string[];
+  createdAt: number;
+  failingSince: number | null;
+  disabledAt: number | null;
+}
+
+/** A delivery claimed for sending, with what it needs: its event, its endpoint's address and sealed secret. */
+export interface ClaimedDelivery {
+  id: number;
+  endpointId: number;
+  url: string;
+  secretSealed: string;
+  event: EventRecord;
+  createdAt: number;
+  attempts: number;
+}
+
+export interface WebhookBacklog {
+  endpointId: number;
+  url: string;
+  queued: number;
+  oldestAgeMs: number;
+}
+
+export interface WebhookStore {
+  addEndpoint(endpoint: {
+    url: string;
+    events: string[];
+    secretSealed: string;
+    createdAt: number;
+  }): Promise<number>;
+  listEndpoints(): Promise<WebhookEndpoint[]>;
+  removeEndpoint(id: number): Promise<boolean>;
+  /** The endpoints events are queued for (not disabled). */
+  activeEndpoints(): Promise<WebhookEndpoint[]>;
+  /** Queues the event for each endpoint. */
+  queueDeliveries(eventId: number, endpointIds: number[], now: number): Promise<void>;
+  /** Enabled endpoints with a delivery due now. */
+  dueEndpoints(now: number): Promise<number[]>;
+  /**
+   * Takes up to `limit` due deliveries of one endpoint, oldest first, hiding them from other deliverers for
+   * `leaseMs` (PostgreSQL skips rows another deliverer is claiming).
+   */
+  claimDue(endpointId: number, now: number, leaseMs: number, limit: number): Promise<ClaimedDelivery[]>;
+  /** The delivery succeeded: it is done, and its endpoint is no longer failing. */
+  markDelivered(delivery: { id: number; endpointId: number }, now: number): Promise<void>;
+  /** The delivery failed and will be tried again at `at`; returns since when the endpoint has been failing. */
+  retryAt(
+    delivery: { id: number; endpointId: number },
+    at: number,
+    now: number,
+    error: string,
+  ): Promise<number>;
+  /** The delivery is given up; returns since when the endpoint has been failing. */
+  markFailed(delivery: { id: number; endpointId: number }, now: number, error: string): Promise<number>;
+  disableEndpoint(endpointId: number, now: number): Promise<void>;
+  /** Turns a disabled endpoint back on (its waiting deliveries resume). False when there is no such endpoint. */
+  enableEndpoint(endpointId: number): Promise<boolean>;
+  /** Deletes deliveries finished before `before`. */
+  pruneFinished(before: number): Promise<number>;
+  /** Per enabled endpoint: deliveries waiting and the age of the oldest (metrics). */
+  backlog(now: number): Promise<WebhookBacklog[]>;
+}
+
 export interface Store {
   users: UserStore;
   sessions: SessionStore;
   tokens: AccountTokenStore;
   outbox: OutboxStore;
+  events: EventStore;
+  webhooks: WebhookStore;
   /** Runs `work` in one transaction: all of it is committed, or none of it. */
   transaction<T>(work: (tx: Store) => Promise<T>): Promise<T>;
   /** Resolves when the database answers and holds the schema this build needs. */

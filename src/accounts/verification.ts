@@ -10,6 +10,7 @@ import { verifyCredentials } from './credentials.js';
 import { normalizeEmail } from './email.js';
 import { AccountError } from './errors.js';
 import { HOUR_MS } from './mail-requests.js';
+import { recordEvent } from './events.js';
 import { type ActiveSession, EmailTakenError, type Store, type UserRecord } from './storage.js';
 
 /** Verification links, and email-change mails, each account may be sent an hour. */
@@ -19,7 +20,11 @@ const MAILS_PER_HOUR = 3;
  * Follows a verification or email-change link. Single-use: of concurrent uses, one succeeds; a link issued
  * before the account's credentials changed opens nothing.
  */
-export async function verifyEmail(ctx: AccountsContext, input: { token: unknown }): Promise<void> {
+export async function verifyEmail(
+  ctx: AccountsContext,
+  input: { token: unknown },
+  client: ClientInfo,
+): Promise<void> {
   if (typeof input.token !== 'string' || input.token.length > 200) throw new AccountError('link_invalid');
   const tokenHash = hashToken(input.token);
   try {
@@ -31,11 +36,21 @@ export async function verifyEmail(ctx: AccountsContext, input: { token: unknown 
       if (token.kind === 'verify') {
         if (!(await tx.users.setEmailVerified(user.id, token.credentialsVersion)))
           throw new AccountError('link_invalid');
+        await recordEvent(ctx, tx, 'user.email.verified', {
+          userId: user.id,
+          client,
+          data: { email: user.email },
+        });
         return;
       }
       if (!token.newEmail || !(await tx.users.changeEmail(user.id, token.newEmail, token.credentialsVersion)))
         throw new AccountError('link_invalid');
       await queueMail(ctx, tx, { userId: user.id, kind: 'email_changed', to: user.email });
+      await recordEvent(ctx, tx, 'user.email.changed', {
+        userId: user.id,
+        client,
+        data: { email: token.newEmail },
+      });
     });
   } catch (error) {
     // The address went to another account since the link was sent (or at this very moment): the link is spent.
@@ -116,8 +131,20 @@ export async function requestEmailChange(
 }
 
 /** The operator vouches for the address (`ras users verify-email`). */
-export function markEmailVerified(ctx: Pick<AccountsContext, 'store'>, userId: number): Promise<boolean> {
-  return ctx.store.users.setEmailVerified(userId);
+export function markEmailVerified(
+  ctx: Pick<AccountsContext, 'store' | 'now'>,
+  user: { id: number; email: string },
+  client: ClientInfo,
+): Promise<boolean> {
+  return ctx.store.transaction(async (tx) => {
+    if (!(await tx.users.setEmailVerified(user.id))) return false;
+    await recordEvent(ctx, tx, 'user.email.verified', {
+      userId: user.id,
+      client,
+      data: { email: user.email },
+    });
+    return true;
+  });
 }
 
 /** The account as its owner sees it. */

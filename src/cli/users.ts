@@ -1,4 +1,5 @@
-import type { AccountsContext } from '../accounts/context.js';
+import { userInfo } from 'node:os';
+import type { AccountsContext, ClientInfo } from '../accounts/context.js';
 import { deleteAccount } from '../accounts/deletion.js';
 import { createResetToken, setPassword } from '../accounts/recovery.js';
 import { markEmailVerified } from '../accounts/verification.js';
@@ -25,6 +26,17 @@ export interface UsersCommandInput {
   links: LinkConfig;
 }
 
+/** The operator at the command line, as events record them: the OS user running `ras`. */
+export function cliClient(): ClientInfo {
+  let name: string | undefined;
+  try {
+    name = userInfo().username;
+  } catch {
+    name = process.env.USER;
+  }
+  return { ip: null, userAgent: null, actor: name ? { type: 'cli', name } : { type: 'cli' } };
+}
+
 /** No account has the email given on the command line (exit code 1). */
 export class AccountNotFound extends Error {
   constructor(email: string) {
@@ -41,6 +53,7 @@ export async function runUsersCommand(
   input: UsersCommandInput,
 ): Promise<void> {
   const user = await findUser(ctx, email);
+  const client = cliClient();
   switch (command) {
     case 'show': {
       const sessions = await allSessions(ctx, user.id);
@@ -60,11 +73,11 @@ export async function runUsersCommand(
         console.log(`${user.email} (id ${user.id}) was already deactivated`);
         return;
       }
-      await deactivateAccount(ctx, user.id);
+      await deactivateAccount(ctx, user.id, client);
       console.log(`deactivated ${user.email} (id ${user.id}); every session ended`);
       return;
     case 'activate':
-      await activateAccount(ctx, user.id);
+      await activateAccount(ctx, user.id, client);
       console.log(`activated ${user.email} (id ${user.id})`);
       return;
     case 'sessions': {
@@ -74,12 +87,12 @@ export async function runUsersCommand(
       return;
     }
     case 'logout-all': {
-      const ended = await revokeAllSessions(ctx, user.id);
+      const ended = await revokeAllSessions(ctx, user.id, client);
       console.log(`ended ${ended} session(s) of ${user.email}`);
       return;
     }
     case 'set-password':
-      await setPassword(ctx, user, await input.readPassword());
+      await setPassword(ctx, user, await input.readPassword(), client);
       console.log(`password of ${user.email} set; every session ended`);
       return;
     case 'reset-link': {
@@ -92,11 +105,11 @@ export async function runUsersCommand(
       return;
     }
     case 'verify-email':
-      await markEmailVerified(ctx, user.id);
+      await markEmailVerified(ctx, user, client);
       console.log(`${user.email} is verified`);
       return;
     case 'delete':
-      await deleteAccount(ctx, user);
+      await deleteAccount(ctx, user, client);
       console.log(`deleted ${user.email} (id ${user.id}), its sessions and tokens`);
       return;
   }

@@ -18,6 +18,7 @@ import {
   PASSWORD,
   signupAccount,
   type TestAccount,
+  OPERATOR,
 } from '../../test/helpers.js';
 import { PausedHasher } from '../../test/paused-hasher.js';
 
@@ -169,11 +170,11 @@ describeEachStore('under concurrency', (database, env) => {
     const pause = hasher.pauseNextVerification();
     const racing = login(account.email, PASSWORD);
     await pause.reached;
-    expect(await deactivateAccount(app.accounts, account.id)).toBe(true);
+    expect(await deactivateAccount(app.accounts, account.id, OPERATOR)).toBe(true);
     pause.release();
     expect((await racing).statusCode).toBe(400);
     expect(await sessionCount(account.id)).toBe(0);
-    await activateAccount(app.accounts, account.id);
+    await activateAccount(app.accounts, account.id, OPERATOR);
     expect(await sessionCount(account.id)).toBe(0);
   });
 
@@ -193,7 +194,7 @@ describeEachStore('under concurrency', (database, env) => {
 
   it('activation brings back no earlier session, not even one written while the account was inactive', async () => {
     const account = await signupAccount(app);
-    await deactivateAccount(app.accounts, account.id);
+    await deactivateAccount(app.accounts, account.id, OPERATOR);
     // What the Django import writes for an inactive user's DRF token.
     const token = 'imported-drf-token-of-an-inactive-user';
     await raw.db
@@ -208,7 +209,7 @@ describeEachStore('under concurrency', (database, env) => {
         ip: null,
       })
       .execute();
-    await activateAccount(app.accounts, account.id);
+    await activateAccount(app.accounts, account.id, OPERATOR);
     expect((await me(account, token)).statusCode).toBe(401);
     expect((await me(account, account.token)).statusCode).toBe(401);
     expect(await loginAccount(app, account.email)).toMatch(/^ras_/);

@@ -16,6 +16,7 @@ import {
   signupAccount,
   type TestAccount,
   uniqueEmail,
+  OPERATOR,
 } from '../../test/helpers.js';
 import { mailEnv, startMailServer, tokenIn } from '../../test/mail-server.js';
 import { loadBetterSqlite3 } from '../store/sqlite-module.js';
@@ -112,7 +113,7 @@ describeEachDatabase('links end with the credentials', (database) => {
       expect((await own(account, 'delete/', { password: PASSWORD })).statusCode).toBe(200);
     },
     async 'operator set-password'(account) {
-      await setPassword(app.accounts, account, NEW_PASSWORD);
+      await setPassword(app.accounts, account, NEW_PASSWORD, OPERATOR);
     },
   };
 

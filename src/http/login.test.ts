@@ -11,6 +11,7 @@ import {
   PASSWORD,
   signupAccount,
   uniqueEmail,
+  OPERATOR,
 } from '../../test/helpers.js';
 
 const LOGIN = '/api/v1/users/login/';
@@ -74,7 +75,7 @@ describeEachDatabase('POST /api/v1/users/login/', (database) => {
 
   it('tells a deactivated account apart only to someone with its password', async () => {
     const account = await signupAccount(app);
-    await deactivateAccount({ store }, account.id);
+    await deactivateAccount({ store, now: Date.now }, account.id, OPERATOR);
     const right = await login({ email: account.email, password: PASSWORD });
     expect(right.statusCode).toBe(404);
     expect(right.body).toBe('{"status_code":404,"message":"This account has been deactivated"}');

@@ -16,6 +16,7 @@ export const SEED = {
 /** Ras's own strings, for what the seed does not cover. */
 export const MESSAGES = {
   sessions: 'sessions',
+  events: 'events',
   sessionRevoked: 'session revoked',
   loggedOutEverywhere: 'You have been logged out everywhere',
   passwordChanged: 'password changed',

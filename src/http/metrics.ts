@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AccountsContext } from '../accounts/context.js';
+import type { WebhookBacklog } from '../accounts/storage.js';
 
 export interface PoolGauge {
   total: number;
@@ -26,6 +27,9 @@ export const EVENT_LOOP_RESOLUTION_MS = 10;
  * - ras_db_pool_connections{state}: PostgreSQL pool use (total, idle, waiting)
  * - ras_mail_sent_total, ras_mail_failed_total (this process), ras_mail_queued and
  *   ras_mail_oldest_queued_seconds (the shared outbox): with SMTP_URL set
+ * - ras_events_written_total, ras_webhook_deliveries_sent_total, ras_webhook_deliveries_failed_total,
+ *   ras_webhook_endpoints_disabled_total (this process), ras_webhook_queued{endpoint} and
+ *   ras_webhook_oldest_queued_seconds{endpoint} (the shared queue)
  * - nodejs_* / process_*: prom-client's defaults, event-loop delay percentiles among them (reset each scrape)
  *
  * With WORKERS > 1 the workers only collect; the cluster's primary serves the listener and each scrape asks
@@ -39,11 +43,21 @@ export interface MailGauge {
   backlog(): Promise<{ queued: number; oldestAgeMs: number }>;
 }
 
+/** Events and their webhooks, as metrics read them: this process's counters, and the shared queue. */
+export interface EventsGauge {
+  written: number;
+  sent: number;
+  failed: number;
+  disabled: number;
+  backlog(): Promise<WebhookBacklog[]>;
+}
+
 export function registerMetrics(
   app: FastifyInstance,
   ctx: AccountsContext,
   pool: () => PoolGauge | null,
   mail: MailGauge | null = null,
+  events: EventsGauge | null = null,
 ): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: EVENT_LOOP_RESOLUTION_MS });
@@ -97,6 +111,7 @@ export function registerMetrics(
   });
 
   if (mail) registerMailMetrics(registry, mail);
+  if (events) registerEventMetrics(registry, events);
 
   const LOGIN_OUTCOMES: Record<number, string> = {
     200: 'success',
@@ -157,6 +172,60 @@ export async function listenMetrics(registry: MetricsSource, host: string, port:
     server.listen(port, host, resolve);
   });
   return server;
+}
+
+function registerEventMetrics(registry: Registry, events: EventsGauge): void {
+  const counters = [
+    ['ras_events_written_total', 'Events this process wrote since it started', () => events.written],
+    [
+      'ras_webhook_deliveries_sent_total',
+      'Webhook deliveries this process sent (2xx) since it started',
+      () => events.sent,
+    ],
+    [
+      'ras_webhook_deliveries_failed_total',
+      'Webhook deliveries this process gave up on (about 27 h of retries) since it started',
+      () => events.failed,
+    ],
+    [
+      'ras_webhook_endpoints_disabled_total',
+      'Webhook endpoints this process disabled after 3 days of failures since it started',
+      () => events.disabled,
+    ],
+  ] as const;
+  for (const [name, help, read] of counters)
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(read());
+      },
+    });
+  const oldest = new Gauge({
+    name: 'ras_webhook_oldest_queued_seconds',
+    help: 'Age of the oldest delivery waiting, per endpoint (0 when none)',
+    labelNames: ['endpoint'],
+    registers: [registry],
+    aggregator: 'max',
+  });
+  new Gauge({
+    name: 'ras_webhook_queued',
+    help: 'Deliveries waiting, per endpoint, every instance counted',
+    labelNames: ['endpoint'],
+    registers: [registry],
+    aggregator: 'max', // every worker reads the same table
+    async collect() {
+      const backlog = await events.backlog().catch(() => []);
+      this.reset();
+      oldest.reset();
+      for (const endpoint of backlog) {
+        const labels = { endpoint: String(endpoint.endpointId) };
+        this.set(labels, endpoint.queued);
+        oldest.set(labels, endpoint.queued === 0 ? 0 : endpoint.oldestAgeMs / 1000);
+      }
+    },
+  });
 }
 
 function registerMailMetrics(registry: Registry, mail: MailGauge): void {

@@ -80,8 +80,10 @@ export const recoveryRoutes: FastifyPluginAsyncTypebox<{
         },
       },
     },
-    async (request) => {
-      await logRefusal(request, 'email.verify', () => verifyEmail(ctx, request.body));
+    async (request, reply) => {
+      await logRefusal(request, 'email.verify', () =>
+        verifyEmail(ctx, request.body, clientOf(request, reply)),
+      );
       securityEvent(request, 'email.verify');
       return envelope(200, MESSAGES.emailVerified);
     },

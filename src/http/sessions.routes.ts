@@ -9,6 +9,7 @@ import {
   sessionView,
 } from '../accounts/sessions.js';
 import { envelope } from './error-mapper.js';
+import { clientOf } from './client.js';
 import { authOf } from './auth-guard.js';
 import { rowIdOf } from './path-ids.js';
 import { HttpRefusal } from './refusals.js';
@@ -71,11 +72,11 @@ export const sessionsRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext }>
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { session } = authOf(request);
       const sessionId = rowIdOf(request.params.sessionid);
       if (sessionId === undefined) throw new HttpRefusal('session_id_invalid');
-      await revokeSession(ctx, session.userId, sessionId);
+      await revokeSession(ctx, session.userId, sessionId, clientOf(request, reply));
       securityEvent(request, 'session.revoke', { sessionId });
       return envelope(200, MESSAGES.sessionRevoked);
     },
@@ -95,9 +96,9 @@ export const sessionsRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext }>
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { session } = authOf(request);
-      const ended = await revokeAllSessions(ctx, session.userId);
+      const ended = await revokeAllSessions(ctx, session.userId, clientOf(request, reply));
       securityEvent(request, 'logout.all', { ended });
       return envelope(200, MESSAGES.loggedOutEverywhere);
     },

@@ -122,10 +122,10 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext }> = a
         response: { 200: envelopeOf('The session has ended', SEED.loggedOut), ...authErrors },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { session, token } = authOf(request);
       // Ten concurrent logouts pass the guard together; only the one whose delete took the row answers 200.
-      await logout(ctx, token);
+      await logout(ctx, session, token, clientOf(request, reply));
       securityEvent(request, 'logout', { sessionId: session.sessionId });
       return envelope(200, SEED.loggedOut);
     },

@@ -13,6 +13,7 @@ describe('migrations', () => {
         '0004-recovery',
         '0005-mail-requests',
         '0006-bigint-ids',
+        '0007-events',
       ]);
       expect(await migrateToLatest(database.db)).toEqual([]);
       const users = await database.db.selectFrom('users').select('id').execute();

@@ -5,6 +5,7 @@ import * as credentialsVersion from './migrations/0003-credentials-version.js';
 import * as recovery from './migrations/0004-recovery.js';
 import * as mailRequests from './migrations/0005-mail-requests.js';
 import * as bigintIds from './migrations/0006-bigint-ids.js';
+import * as events from './migrations/0007-events.js';
 
 /** Every migration, in order. Listed here rather than read from disk so the built package needs no file lookups. */
 const migrations: Record<string, Migration> = {
@@ -14,6 +15,7 @@ const migrations: Record<string, Migration> = {
   '0004-recovery': recovery,
   '0005-mail-requests': mailRequests,
   '0006-bigint-ids': bigintIds,
+  '0007-events': events,
 };
 
 /**

@@ -80,10 +80,54 @@ export interface LoginThrottleTable {
   last_success_at: number | null;
 }
 
+/** The audit log: one row per account change, written with it. No secret ever; `data` is JSON text. */
+export interface EventsTable {
+  id: Generated<number>;
+  /** `evt_…`: the id the API and webhooks show (`webhook-id`). */
+  uid: string;
+  type: string;
+  created_at: number;
+  /** Null for events of no account; kept after the account is deleted. */
+  user_id: number | null;
+  actor_type: string;
+  actor_name: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  data: string;
+}
+
+export interface WebhookEndpointsTable {
+  id: Generated<number>;
+  url: string;
+  /** Comma-separated patterns (`*`, `user.deleted`, `user.*`). */
+  events: string;
+  /** The `whsec_…` signing secret, sealed with MFA_KEY (crypto/secret-box.ts). */
+  secret_sealed: string;
+  created_at: number;
+  failing_since: number | null;
+  disabled_at: number | null;
+}
+
+/** One event to one endpoint: queued with the event, delivered (or given up) after the commit. */
+export interface WebhookDeliveriesTable {
+  id: Generated<number>;
+  endpoint_id: number;
+  event_id: number;
+  created_at: number;
+  next_attempt_at: number;
+  attempts: Generated<number>;
+  delivered_at: number | null;
+  failed_at: number | null;
+  last_error: string | null;
+}
+
 export interface Tables {
   users: UsersTable;
   sessions: SessionsTable;
   login_throttle: LoginThrottleTable;
   account_tokens: AccountTokensTable;
   mail_outbox: MailOutboxTable;
+  events: EventsTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }

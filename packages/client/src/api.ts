@@ -177,6 +177,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/users/{userid}/events/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The account's events (logins, changes, revocations), newest first */
+        get: operations["getUsersUseridEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users/{userid}/password/": {
         parameters: {
             query?: never;
@@ -335,6 +352,35 @@ export interface components {
         };
         Error: {
             detail: string;
+        };
+        Event: {
+            /** @description Unique; the `webhook-id` of its webhook deliveries */
+            id: string;
+            /** @description What happened */
+            type: "user.created" | "user.login.succeeded" | "user.login.failed" | "user.logout" | "session.revoked" | "user.password.changed" | "user.password.reset" | "user.email.changed" | "user.email.verified" | "user.deactivated" | "user.activated" | "user.deleted" | "user.mfa.enabled" | "user.mfa.disabled" | "passkey.added" | "passkey.removed" | "admin_key.created" | "admin_key.revoked";
+            /** Format: date-time */
+            created_at: string;
+            user_id: number | null;
+            actor: {
+                type: "user" | "cli" | "admin_key";
+                /** @description The operator's OS user, or the admin key's name */
+                name?: string;
+            };
+            /** @description As the session records it */
+            ip: string | null;
+            user_agent: string | null;
+            /** @description Ids, counts and addresses; never a password, token, code or hash */
+            data: {
+                [key: string]: string | number | boolean | null;
+            };
+        };
+        EventPage: {
+            status_code: number;
+            message: string;
+            /** @description The account's events, newest first */
+            result: components["schemas"]["Event"][];
+            /** @description Pass as `?before=` for the next page; null on the last page */
+            next_before: string | null;
         };
         Health: {
             /** @enum {string} */
@@ -1057,6 +1103,79 @@ export interface operations {
         responses: {
             /** @description Every session has ended */
             200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+            /** @description No credentials (`detail`), or an unknown, expired or revoked token (`message: Invalid Token`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["InvalidToken"];
+                };
+            };
+            /** @description A valid token for another account, or an unknown id (`detail`); with REQUIRE_VERIFIED_EMAIL=on, an account whose address is not verified yet (the envelope) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The user id is not a positive integer */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The database is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+        };
+    };
+    getUsersUseridEvents: {
+        parameters: {
+            query?: {
+                /** @description Events per page */
+                limit?: number;
+                /** @description Only older events: the `next_before` of the previous page */
+                before?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The account's numeric id */
+                userid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventPage"];
+                };
+            };
+            /** @description `limit` or `before` is out of range */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };

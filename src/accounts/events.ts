@@ -1,0 +1,142 @@
+/**
+ * The audit log. Every account change writes one event in the transaction of the change (`recordEvent`), so
+ * an event exists exactly when its change committed; in the same transaction the event is queued for every
+ * webhook endpoint whose patterns match (delivered after the commit by webhooks/deliverer.ts). An event names
+ * who acted (the account's owner, an operator's CLI, an admin key) and from where (address and user agent as a
+ * session records them), and never holds a password, token, code or hash: `data` carries ids, counts and
+ * addresses only.
+ */
+import { randomBytes } from 'node:crypto';
+import type { AccountsContext, ClientInfo } from './context.js';
+import { recordedClient } from './client-address.js';
+import type { Store } from './storage.js';
+
+export const EVENT_TYPES = [
+  'user.created',
+  'user.login.succeeded',
+  'user.login.failed',
+  'user.logout',
+  'session.revoked',
+  'user.password.changed',
+  'user.password.reset',
+  'user.email.changed',
+  'user.email.verified',
+  'user.deactivated',
+  'user.activated',
+  'user.deleted',
+  'user.mfa.enabled',
+  'user.mfa.disabled',
+  'passkey.added',
+  'passkey.removed',
+  'admin_key.created',
+  'admin_key.revoked',
+] as const;
+
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** Who made the change: the account's owner, an operator at the command line, or an admin API key. */
+export interface Actor {
+  type: 'user' | 'cli' | 'admin_key';
+  name?: string;
+}
+
+/** What an event says beyond its type: plain values, never a secret. */
+export type EventData = Record<string, string | number | boolean | null>;
+
+export interface NewEvent {
+  uid: string;
+  type: EventType;
+  createdAt: number;
+  userId: number | null;
+  actor: Actor;
+  ip: string | null;
+  userAgent: string | null;
+  data: EventData;
+}
+
+export interface EventRecord extends NewEvent {
+  id: number;
+}
+
+/** Keys that would name a secret: refused, so no path can put one in the log by mistake. */
+const SECRET_KEY = /password|token|secret|code|hash|key$/i;
+
+/**
+ * Writes the event in `tx` (a transaction's store: the change and its event commit together) and queues it
+ * for each matching webhook endpoint. The one way events are written.
+ */
+export async function recordEvent(
+  ctx: Pick<AccountsContext, 'now'>,
+  tx: Store,
+  type: EventType,
+  about: { userId: number | null; client: ClientInfo; data?: EventData },
+): Promise<void> {
+  const data = about.data ?? {};
+  const secretLike = Object.keys(data).find((key) => SECRET_KEY.test(key));
+  if (secretLike) throw new Error(`event data must not carry a secret (${secretLike})`);
+  const now = ctx.now();
+  const { ip, userAgent } = recordedClient(about.client);
+  const id = await tx.events.append({
+    uid: `evt_${randomBytes(16).toString('base64url')}`,
+    type,
+    createdAt: now,
+    userId: about.userId,
+    actor: about.client.actor ?? { type: 'user' },
+    ip,
+    userAgent,
+    data,
+  });
+  const endpoints = (await tx.webhooks.activeEndpoints()).filter((e) => matchesAny(e.events, type));
+  if (endpoints.length > 0)
+    await tx.webhooks.queueDeliveries(
+      id,
+      endpoints.map((e) => e.id),
+      now,
+    );
+}
+
+/** Whether an event type is selected by a pattern list: `*`, the type itself, or a prefix ending in `.*`. */
+export function matchesAny(patterns: string[], type: string): boolean {
+  return patterns.some(
+    (pattern) =>
+      pattern === '*' ||
+      pattern === type ||
+      (pattern.endsWith('.*') && type.startsWith(pattern.slice(0, -1))),
+  );
+}
+
+/** A pattern `ras webhooks add --events` accepts: `*`, a known type, or a prefix of known types with `.*`. */
+export function isEventPattern(pattern: string): boolean {
+  if (pattern === '*' || (EVENT_TYPES as readonly string[]).includes(pattern)) return true;
+  return pattern.endsWith('.*') && EVENT_TYPES.some((type) => type.startsWith(pattern.slice(0, -1)));
+}
+
+export const EVENT_PAGE = { default: 50, max: 100 } as const;
+
+/** One page of the account's events, newest first, and the `before` of the next page (if any). */
+export async function listEventsOf(
+  ctx: Pick<AccountsContext, 'store'>,
+  userId: number,
+  page: { limit: number; before?: string },
+): Promise<{ events: EventRecord[]; nextBefore: string | null }> {
+  const limit = Math.min(Math.max(1, page.limit), EVENT_PAGE.max);
+  const rows = await ctx.store.events.listOfUser(userId, { limit: limit + 1, before: page.before });
+  const events = rows.slice(0, limit);
+  return { events, nextBefore: rows.length > limit ? events[events.length - 1]!.uid : null };
+}
+
+/** An event as the API, the CLI and webhooks show it. */
+export function eventView(event: EventRecord) {
+  return {
+    id: event.uid,
+    type: event.type,
+    created_at: new Date(event.createdAt).toISOString(),
+    user_id: event.userId,
+    actor: event.actor,
+    ip: event.ip,
+    user_agent: event.userAgent,
+    data: event.data,
+  };
+}
+
+export type EventView = ReturnType<typeof eventView>;
