@@ -28,11 +28,14 @@ import { eventsRoutes } from './http/events.routes.js';
 import { signupLoginRoutes, userRoutes } from './http/users.routes.js';
 import { ownAccountScope } from './http/auth-guard.js';
 import { openServices, type Services } from './services.js';
+import type { WebhookDeliverer } from './webhooks/deliverer.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** The accounts context: storage, hasher (with its queue gauges), throttle. For metrics and tests. */
     accounts: AccountsContext;
+    /** The webhook deliverer (for tests that wait for it or move its clock). */
+    webhookDeliverer: WebhookDeliverer | undefined;
   }
 }
 
@@ -45,6 +48,8 @@ export interface AppOptions {
   passwords?: PasswordHasher;
   /** How often the mail deliverer looks at the outbox besides its wake-ups (tests shorten it). */
   mailPollMs?: number;
+  /** How often the webhook deliverer looks at its queue besides its wake-ups (tests shorten it). */
+  webhookPollMs?: number;
 }
 
 const CONNECTION_TIMEOUT_MS = 5_000;
@@ -59,6 +64,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     now: options.now,
     passwords: options.passwords,
     mailPollMs: options.mailPollMs,
+    webhookPollMs: options.webhookPollMs,
     background: app.log,
   });
   const { ctx, redis } = services;
@@ -69,6 +75,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   (app.server as typeof app.server & { connectionsCheckingInterval: number }).connectionsCheckingInterval =
     1000;
   app.decorate('accounts', ctx);
+  app.decorate('webhookDeliverer', services.webhooks);
   // Declared up front so every request object keeps one shape (V8 hidden class) on the hot path.
   app.decorateRequest('auth', undefined);
   app.decorateRequest('authAttempt', undefined);

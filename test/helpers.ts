@@ -163,3 +163,6 @@ export async function databaseOfItsOwn(
 
 /** An operator acting outside any request (what the CLI passes), for tests calling the domain directly. */
 export const OPERATOR = { ip: null, userAgent: null, actor: { type: 'cli' as const, name: 'test' } };
+
+/** An MFA_KEY for tests (32 bytes, base64): seals webhook and TOTP secrets. */
+export const TEST_MFA_KEY = Buffer.alloc(32, 7).toString('base64');

@@ -86,6 +86,8 @@ describeEachStore('under concurrency', (database, env) => {
       headers: { ...authHeader(token), 'x-forwarded-for': '192.0.2.99' },
       payload: { current_password: current, new_password: NEW_PASSWORD },
     });
+  const eventTypes = async (userId: number) =>
+    (await app.accounts.store.events.list({ userId, limit: 1000 })).map((e) => e.type);
   const sessionCount = async (userId: number) =>
     (await raw.db.selectFrom('sessions').select('id').where('user_id', '=', userId).execute()).length;
 
@@ -163,6 +165,8 @@ describeEachStore('under concurrency', (database, env) => {
     const res = await racing;
     expect(res.json()).toEqual({ status_code: 400, message: 'Invalid username or password' });
     expect(await sessionCount(account.id)).toBe(1);
+    // The session was never opened, so no login event was written: the event commits with the session.
+    expect(await eventTypes(account.id)).toEqual(['user.created', 'user.password.changed']);
   });
 
   it('opens no session for a login that checked the password before a deactivation answered', async () => {
@@ -213,6 +217,23 @@ describeEachStore('under concurrency', (database, env) => {
     expect((await me(account, token)).statusCode).toBe(401);
     expect((await me(account, account.token)).statusCode).toBe(401);
     expect(await loginAccount(app, account.email)).toMatch(/^ras_/);
+  });
+
+  it('writes exactly one user.login.succeeded event per session opened by 30 logins racing a password change', async () => {
+    const account = await signupAccount(app);
+    // The change's address has logged in before: the account-wide block the 30 may set does not stop it.
+    expect((await login(account.email, PASSWORD, '192.0.2.99')).statusCode).toBe(200);
+    const racing = simultaneously(
+      Array.from({ length: 30 }, (_, i) => () => login(account.email, PASSWORD, `203.0.113.${i}`)),
+    );
+    expect((await changePassword(account, account.token, PASSWORD)).statusCode).toBe(200);
+    const opened = (await racing.all).filter((r) => r.statusCode === 200).length + 1;
+    const logins = (await eventTypes(account.id)).filter((type) => type === 'user.login.succeeded');
+    expect(logins).toHaveLength(opened);
+    const sessionIds = (await app.accounts.store.events.list({ userId: account.id, limit: 100 }))
+      .filter((e) => e.type === 'user.login.succeeded')
+      .map((e) => e.data.session_id);
+    expect(new Set(sessionIds).size).toBe(opened);
   });
 
   it('leaves no valid token from 18 logins racing a password change', async () => {

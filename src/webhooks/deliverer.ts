@@ -137,28 +137,29 @@ export class WebhookDeliverer {
   async #dispatch(): Promise<void> {
     const { webhooks, now } = this.options;
     for (const endpointId of await webhooks.dueEndpoints(now())) {
-      const lane = this.#inFlight.get(endpointId) ?? new Set<Promise<void>>();
-      const free = PER_ENDPOINT - lane.size;
+      const free = PER_ENDPOINT - (this.#inFlight.get(endpointId)?.size ?? 0);
       if (free <= 0 || this.#stopped) continue;
-      this.#inFlight.set(endpointId, lane);
-      for (const delivery of await webhooks.claimDue(endpointId, now(), LEASE_MS, free)) {
-        const attempt: Promise<void> = this.#deliver(delivery)
-          .catch((error: unknown) =>
-            this.options.log.warn(
-              { err: error, deliveryId: delivery.id },
-              'webhook delivery bookkeeping failed',
-            ),
-          )
-          .finally(() => {
-            lane.delete(attempt);
-            if (lane.size === 0) this.#inFlight.delete(endpointId);
-            this.wake();
-          });
-        lane.add(attempt);
-      }
-      if (lane.size === 0) this.#inFlight.delete(endpointId);
+      for (const delivery of await webhooks.claimDue(endpointId, now(), LEASE_MS, free))
+        this.#start(delivery);
     }
     await this.#prune();
+  }
+
+  /** Starts a delivery in its endpoint's lane; when it ends, the lane has room and a round looks again. */
+  #start(delivery: ClaimedDelivery): void {
+    const lane = this.#inFlight.get(delivery.endpointId) ?? new Set<Promise<void>>();
+    this.#inFlight.set(delivery.endpointId, lane);
+    const attempt: Promise<void> = this.#deliver(delivery)
+      .catch((error: unknown) =>
+        this.options.log.warn({ err: error, deliveryId: delivery.id }, 'webhook delivery bookkeeping failed'),
+      )
+      .finally(() => {
+        lane.delete(attempt);
+        if (lane.size === 0 && this.#inFlight.get(delivery.endpointId) === lane)
+          this.#inFlight.delete(delivery.endpointId);
+        this.wake();
+      });
+    lane.add(attempt);
   }
 
   async #deliver(delivery: ClaimedDelivery): Promise<void> {
