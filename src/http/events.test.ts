@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { replaceAccountToken } from '../accounts/account-tokens.js';
 import { activateAccount } from '../accounts/deactivation.js';
 import { EVENT_TYPES, type EventRecord, recordEvent } from '../accounts/events.js';

@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../test/e2e/processes.js';
-import { authHeader, buildTestApp, PASSWORD, signupAccount } from '../../test/helpers.js';
+import { authHeader, buildTestApp, PASSWORD, signupAccount, TEST_MFA_KEY } from '../../test/helpers.js';
+import { startWebhookReceiver } from '../../test/webhook-receiver.js';
+import { addWebhook } from '../webhooks/endpoints.js';
 
 describe('Prometheus metrics on METRICS_PORT', () => {
   let app: FastifyInstance;
@@ -38,6 +40,8 @@ describe('Prometheus metrics on METRICS_PORT', () => {
     expect(text).toMatch(/ras_login_outcomes_total\{outcome="success"\} 1/);
     expect(text).toMatch(/ras_login_outcomes_total\{outcome="invalid"\} 1/);
     expect(text).toMatch(/ras_argon2_queued 0/);
+    // user.created, user.login.succeeded, user.login.failed
+    expect(text).toMatch(/ras_events_written_total 3/);
     expect(text).toMatch(/nodejs_eventloop_lag_p99_seconds/);
   });
 
@@ -63,5 +67,36 @@ it('counts mails sent and queued, and the age of the oldest, with SMTP_URL set',
     expect(text).toMatch(/ras_mail_oldest_queued_seconds 0/);
   } finally {
     await app.close();
+  }
+});
+
+it('counts webhook deliveries, and what waits per endpoint', async () => {
+  const port = await freePort();
+  const hooks = await startWebhookReceiver({ answer: () => 503 });
+  const app = await buildTestApp('sqlite::memory:', {
+    METRICS_PORT: String(port),
+    MFA_KEY: TEST_MFA_KEY,
+    WEBHOOK_ALLOW_PRIVATE: 'on',
+  });
+  try {
+    const { endpoint, secret } = await addWebhook(
+      app.accounts.store,
+      app.accounts.secrets,
+      { url: hooks.url, events: [] },
+      { allowPrivate: true, now: Date.now() },
+    );
+    hooks.useSecret(secret);
+    await signupAccount(app);
+    await hooks.until(() => hooks.attempts.length >= 1);
+    await app.webhookDeliverer!.idle();
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(text).toMatch(/ras_events_written_total 1/);
+    expect(text).toMatch(/ras_webhook_deliveries_sent_total 0/);
+    expect(text).toMatch(/ras_webhook_deliveries_failed_total 0/);
+    expect(text).toContain(`ras_webhook_queued{endpoint="${endpoint.id}"} 1`);
+    expect(text).toMatch(new RegExp(`ras_webhook_oldest_queued_seconds\\{endpoint="${endpoint.id}"\\} \\d`));
+  } finally {
+    await app.close();
+    await hooks.close();
   }
 });

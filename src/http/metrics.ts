@@ -202,30 +202,31 @@ function registerEventMetrics(registry: Registry, events: EventsGauge): void {
         this.set(read());
       },
     });
-  const oldest = new Gauge({
-    name: 'ras_webhook_oldest_queued_seconds',
-    help: 'Age of the oldest delivery waiting, per endpoint (0 when none)',
-    labelNames: ['endpoint'],
-    registers: [registry],
-    aggregator: 'max',
-  });
-  new Gauge({
-    name: 'ras_webhook_queued',
-    help: 'Deliveries waiting, per endpoint, every instance counted',
-    labelNames: ['endpoint'],
-    registers: [registry],
-    aggregator: 'max', // every worker reads the same table
-    async collect() {
-      const backlog = await events.backlog().catch(() => []);
-      this.reset();
-      oldest.reset();
-      for (const endpoint of backlog) {
-        const labels = { endpoint: String(endpoint.endpointId) };
-        this.set(labels, endpoint.queued);
-        oldest.set(labels, endpoint.queued === 0 ? 0 : endpoint.oldestAgeMs / 1000);
-      }
-    },
-  });
+  const perEndpoint = [
+    [
+      'ras_webhook_queued',
+      'Deliveries waiting, per endpoint, every instance counted',
+      (e: WebhookBacklog) => e.queued,
+    ],
+    [
+      'ras_webhook_oldest_queued_seconds',
+      'Age of the oldest delivery waiting, per endpoint (0 when none)',
+      (e: WebhookBacklog) => (e.queued === 0 ? 0 : e.oldestAgeMs / 1000),
+    ],
+  ] as const;
+  for (const [name, help, read] of perEndpoint)
+    new Gauge({
+      name,
+      help,
+      labelNames: ['endpoint'],
+      registers: [registry],
+      aggregator: 'max', // every worker reads the same table
+      async collect() {
+        const backlog = await events.backlog().catch(() => []);
+        this.reset();
+        for (const endpoint of backlog) this.set({ endpoint: String(endpoint.endpointId) }, read(endpoint));
+      },
+    });
 }
 
 function registerMailMetrics(registry: Registry, mail: MailGauge): void {

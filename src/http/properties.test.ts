@@ -9,6 +9,7 @@ const ROUTES: [HTTPMethods, (id: string) => string][] = [
   ['GET', (id) => `/api/v1/users/${id}/`],
   ['POST', (id) => `/api/v1/users/${id}/logout/`],
   ['GET', (id) => `/api/v1/users/${id}/sessions/`],
+  ['GET', (id) => `/api/v1/users/${id}/events/`],
   ['DELETE', (id) => `/api/v1/users/${id}/sessions/${id}/`],
   ['POST', (id) => `/api/v1/users/${id}/logout/all/`],
   ['POST', (id) => `/api/v1/users/${id}/password/`],

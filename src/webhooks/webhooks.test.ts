@@ -272,6 +272,26 @@ describeEachDatabase('webhook retries (clock injected)', (database) => {
     });
     await app.accounts.store.webhooks.removeEndpoint(endpointId);
   });
+
+  it('prunes events past EVENTS_RETENTION_DAYS, except one a delivery still waits for', async () => {
+    hooks = await startWebhookReceiver({ answer: () => 503 });
+    const uids = async () => (await app.accounts.store.events.list({ limit: 100_000 })).map((e) => e.uid);
+    const before = await uids();
+    await writeEvents(app, 1);
+    const [old] = (await uids()).filter((uid) => !before.includes(uid));
+    const endpointId = await subscribe(app, hooks);
+    await writeEvents(app, 1);
+    await nextAttempt(1);
+    const waiting = hooks.attempts[0]!;
+    clock += 91 * 24 * HOUR;
+    await nextAttempt(2); // the retry fails again; the round then prunes
+    expect(await uids()).not.toContain(old);
+    expect(await uids()).toContain(waiting);
+    await app.accounts.store.webhooks.removeEndpoint(endpointId);
+    clock += 2 * HOUR;
+    await nextAttempt(2);
+    expect(await uids()).not.toContain(waiting);
+  });
 });
 
 describe('webhook targets', () => {
