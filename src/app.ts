@@ -25,6 +25,7 @@ import { registerOpenApi } from './http/openapi.js';
 import { registerRateLimits, routeLimits } from './http/rate-limits.js';
 import { sessionsRoutes } from './http/sessions.routes.js';
 import { eventsRoutes } from './http/events.routes.js';
+import { secondFactorLoginRoutes, secondFactorRoutes } from './http/second-factor.routes.js';
 import { signupLoginRoutes, userRoutes } from './http/users.routes.js';
 import { ownAccountScope } from './http/auth-guard.js';
 import { openServices, type Services } from './services.js';
@@ -92,11 +93,13 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const limits = routeLimits(config.rateLimit);
   await app.register(signupLoginRoutes, { ctx, limits });
   await app.register(recoveryRoutes, { ctx, limits });
+  await app.register(secondFactorLoginRoutes, { ctx, limits });
   await app.register(async (scope) => {
     ownAccountScope(scope, ctx);
     await scope.register(userRoutes, { ctx });
     await scope.register(sessionsRoutes, { ctx });
     await scope.register(eventsRoutes, { ctx });
+    await scope.register(secondFactorRoutes, { ctx, limits });
     await scope.register(accountRoutes, { ctx, limits });
     await scope.register(lifecycleRoutes, { ctx, limits });
   });

@@ -66,6 +66,10 @@ const userCommands: [UsersCommand, string][] = [
   ['set-password', 'set the password, read from standard input (the policy applies); every session ends'],
   ['reset-link', 'print a password reset link (RESET_URL with a new token): the way without mail'],
   ['verify-email', "mark the account's email as verified"],
+  [
+    'mfa-reset',
+    'remove the second factor (TOTP, recovery codes) of an owner who lost it; they are told by mail',
+  ],
   ['delete', 'delete the account, its sessions and tokens (the email is free again)'],
 ];
 for (const [name, description] of userCommands) {
@@ -144,6 +148,22 @@ program
   .action(async (flags: EventsListFlags) => {
     const { listEventsCommand } = await import('./cli/events.js');
     await withServices(({ ctx }) => listEventsCommand(ctx, flags));
+  });
+
+program
+  .command('secrets')
+  .description('the secrets sealed with MFA_KEY')
+  .command('reseal')
+  .description('after a key rotation (MFA_KEY new, MFA_KEY_OLD the old one), seal every secret under MFA_KEY')
+  .action(async () => {
+    const { resealSecrets } = await import('./cli/reseal.js');
+    await withServices(async ({ ctx, database }) => {
+      if (!ctx.secrets) throw new ConfigError(['MFA_KEY is not set: there is no key to seal with']);
+      const done = await resealSecrets(database.db, ctx.secrets);
+      console.log(
+        `resealed ${done.totp} TOTP secret(s) and ${done.webhooks} webhook secret(s) under MFA_KEY`,
+      );
+    });
   });
 
 const webhooks = program.command('webhooks').description('endpoints that receive events (Standard Webhooks)');

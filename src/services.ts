@@ -97,6 +97,7 @@ export async function openServices(config: Config, options: ServiceOptions = {})
     mail: config.mail ? mailer(config.mail, config.links) : null,
     requireVerifiedEmail: config.requireVerifiedEmail,
     secrets,
+    appName: config.appName,
   };
   if (config.mail && background) {
     deliverer = new MailDeliverer({

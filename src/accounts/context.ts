@@ -17,6 +17,8 @@ export interface AccountsContext {
   sessionsMax: number;
   /** Null without SMTP_URL: nothing is mailed, and what needs a mail is refused. */
   mail: Mailer | null;
+  /** The product name: the issuer authenticator apps show. */
+  appName: string;
   /** Seals and opens the secrets Ras reads back (MFA_KEY); null without it. */
   secrets: SecretBox | null;
   /** REQUIRE_VERIFIED_EMAIL: a correct login of an unverified account opens no session. */

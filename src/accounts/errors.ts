@@ -17,7 +17,12 @@ export type AccountErrorCode =
   | 'email_malformed'
   | 'link_invalid'
   | 'email_unverified'
-  | 'mail_not_configured';
+  | 'mail_not_configured'
+  | 'mfa_not_configured'
+  | 'mfa_code_invalid'
+  | 'mfa_token_invalid'
+  | 'mfa_already_enabled'
+  | 'mfa_not_enabled';
 
 export interface AccountErrorDetails {
   /**

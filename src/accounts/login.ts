@@ -5,6 +5,7 @@ import { normalizeEmail } from './email.js';
 import { AccountError } from './errors.js';
 import { normalizePassword } from './password-policy.js';
 import { recordEvent } from './events.js';
+import { openSecondFactorChallenge, type SecondFactorRequired } from './mfa-login.js';
 import { createSession } from './sessions.js';
 import type { UserRecord } from './storage.js';
 
@@ -15,15 +16,21 @@ export interface LoginInput {
 
 /**
  * Checks the password (throttled) and opens a new session; earlier sessions stay valid. A deactivated
- * account is told apart only to someone who knows its password.
+ * account is told apart only to someone who knows its password. An account with a second factor gets a
+ * challenge instead of a session (mfa-login.ts).
  */
-export async function login(ctx: AccountsContext, input: LoginInput, client: ClientInfo): Promise<SignedIn> {
+export async function login(
+  ctx: AccountsContext,
+  input: LoginInput,
+  client: ClientInfo,
+): Promise<SignedIn | SecondFactorRequired> {
   const user = await verifyCredentials(ctx, normalizeEmail(input.email), input.password, client);
   if (!user.isActive) throw new AccountError('account_deactivated', { userId: user.id });
   if (ctx.requireVerifiedEmail && !user.emailVerified)
     throw new AccountError('email_unverified', { userId: user.id });
   // verifyCredentials returned an account, so the password was a string.
   await upgradeHashIfNeeded(ctx, user, input.password as string, client);
+  if (user.mfaEnabled) return openSecondFactorChallenge(ctx, user);
   const checked = { userId: user.id, credentialsVersion: user.credentialsVersion };
   const { token } = await ctx.store.transaction(async (tx) => {
     const session = await createSession({ ...ctx, store: tx }, checked, client);

@@ -12,7 +12,9 @@ export type MailKind =
   | 'email_taken'
   | 'email_changed'
   | 'password_changed'
-  | 'account_deleted';
+  | 'account_deleted'
+  | 'mfa_enabled'
+  | 'mfa_disabled';
 
 /** What a change asks to be mailed. */
 export interface MailRequest {

@@ -17,6 +17,8 @@ export interface UserRecord {
   credentialsVersion: number;
   emailVerified: boolean;
   passwordChangedAt: number | null;
+  /** A second factor is enabled: a right password then opens a challenge, not a session. */
+  mfaEnabled: boolean;
 }
 
 /** The account state a password check saw; a session opens only while it still holds. */
@@ -278,8 +280,55 @@ export interface WebhookStore {
   backlog(now: number): Promise<WebhookBacklog[]>;
 }
 
+/** A login's pending second step, as the store counts it. */
+export interface MfaChallenge {
+  userId: number;
+  credentialsVersion: number;
+}
+
+export interface SecondFactorStore {
+  /** Stores a new unconfirmed TOTP secret, replacing an unconfirmed one; false when one is confirmed already. */
+  putPendingTotp(userId: number, secretSealed: string, now: number): Promise<boolean>;
+  /** The account's TOTP secret (sealed) and whether it is confirmed. */
+  findTotp(userId: number): Promise<{ secretSealed: string; confirmed: boolean } | undefined>;
+  /**
+   * Records `step` as used, if it is later than the last one used (a code is accepted once, also on another
+   * instance: the check and the record are one statement). With `confirm`, the secret must be pending and
+   * becomes confirmed; otherwise it must be confirmed. False when refused.
+   */
+  useTotpStep(userId: number, step: number, now: number, confirm: boolean): Promise<boolean>;
+  /** Sets `users.mfa_enabled`. */
+  setMfaEnabled(userId: number, enabled: boolean): Promise<void>;
+  /** Replaces every recovery code of the account with these hashes. */
+  replaceRecoveryCodes(userId: number, codeHashes: string[], now: number): Promise<void>;
+  /** Deletes the account's code with this hash: true for the one caller that did (a code works once). */
+  useRecoveryCode(userId: number, codeHash: string): Promise<boolean>;
+  countRecoveryCodes(userId: number): Promise<number>;
+  /** Removes the factor: the TOTP secret, the recovery codes, pending challenges; clears `mfa_enabled`. */
+  removeSecondFactor(userId: number): Promise<boolean>;
+  openChallenge(challenge: {
+    tokenHash: string;
+    userId: number;
+    credentialsVersion: number;
+    now: number;
+    expiresAt: number;
+  }): Promise<void>;
+  /**
+   * Counts one code tried with the challenge before it is checked: the live challenge with this hash if it had
+   * fewer than `maxAttempts` tries (the count and the condition are one statement), else undefined.
+   */
+  reserveChallengeAttempt(
+    tokenHash: string,
+    now: number,
+    maxAttempts: number,
+  ): Promise<MfaChallenge | undefined>;
+  /** Ends the challenge (its code was right): true for the one caller that did. */
+  consumeChallenge(tokenHash: string): Promise<boolean>;
+}
+
 export interface Store {
   users: UserStore;
+  mfa: SecondFactorStore;
   sessions: SessionStore;
   tokens: AccountTokenStore;
   outbox: OutboxStore;

@@ -3,6 +3,7 @@ import type { AccountsContext, ClientInfo } from '../accounts/context.js';
 import { deleteAccount } from '../accounts/deletion.js';
 import { createResetToken, setPassword } from '../accounts/recovery.js';
 import { markEmailVerified } from '../accounts/verification.js';
+import { resetSecondFactor } from '../accounts/second-factor.js';
 import type { LinkConfig } from '../config.js';
 import { activateAccount, deactivateAccount } from '../accounts/deactivation.js';
 import { findAccount } from '../accounts/lookup.js';
@@ -18,6 +19,7 @@ export type UsersCommand =
   | 'set-password'
   | 'reset-link'
   | 'verify-email'
+  | 'mfa-reset'
   | 'delete';
 
 /** What the commands need beyond the context: the password from standard input, the reset link's form. */
@@ -107,6 +109,13 @@ export async function runUsersCommand(
     case 'verify-email':
       await markEmailVerified(ctx, user, client);
       console.log(`${user.email} is verified`);
+      return;
+    case 'mfa-reset':
+      console.log(
+        (await resetSecondFactor(ctx, user, client))
+          ? `second factor of ${user.email} removed (TOTP and recovery codes); the password alone signs in`
+          : `${user.email} had no second factor`,
+      );
       return;
     case 'delete':
       await deleteAccount(ctx, user, client);

@@ -68,6 +68,8 @@ export interface MailSettings {
   /** The links of account tokens (RESET_URL, VERIFY_URL) and their lifetimes; the CLI prints reset links too. */
   links: LinkConfig;
   requireVerifiedEmail: boolean;
+  /** APP_NAME: the product name in mails and the issuer in authenticator apps. */
+  appName: string;
 }
 
 export const MAIL_VARIABLES = MailEnv.properties;
@@ -78,6 +80,7 @@ export function readMailConfig(environment: Environment, problems: string[]): Ma
     mail: parseMail(env, problems),
     links: parseLinks(env, problems),
     requireVerifiedEmail: env.REQUIRE_VERIFIED_EMAIL === 'on',
+    appName: env.APP_NAME,
   };
 }
 

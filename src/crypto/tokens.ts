@@ -4,8 +4,8 @@ import { hash, randomBytes } from 'node:crypto';
 export const TOKEN_PREFIX = 'ras_';
 
 /** 32 bytes (256 bits) from the CSPRNG, base64url: `ras_` + 43 URL-safe characters. */
-export function generateToken(): string {
-  return TOKEN_PREFIX + randomBytes(32).toString('base64url');
+export function generateToken(prefix = TOKEN_PREFIX): string {
+  return prefix + randomBytes(32).toString('base64url');
 }
 
 /**

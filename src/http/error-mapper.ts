@@ -61,6 +61,11 @@ const ACCOUNT_ERRORS: Record<AccountErrorCode, (error: AccountError) => HttpAnsw
   link_invalid: () => ({ status: 400, body: envelope(400, MESSAGES.linkInvalid) }),
   email_unverified: () => ({ status: 403, body: envelope(403, MESSAGES.emailUnverified) }),
   mail_not_configured: () => ({ status: 503, body: envelope(503, MESSAGES.mailNotConfigured) }),
+  mfa_not_configured: () => ({ status: 503, body: envelope(503, MESSAGES.mfaNotConfigured) }),
+  mfa_code_invalid: () => ({ status: 400, body: envelope(400, MESSAGES.mfaCodeInvalid) }),
+  mfa_token_invalid: () => ({ status: 400, body: envelope(400, MESSAGES.linkInvalid) }),
+  mfa_already_enabled: () => ({ status: 400, body: envelope(400, MESSAGES.mfaAlreadyEnabled) }),
+  mfa_not_enabled: () => ({ status: 400, body: envelope(400, MESSAGES.mfaNotEnabled) }),
 };
 
 const HTTP_REFUSALS: Record<HttpRefusalCode, (refusal: HttpRefusal) => HttpAnswer> = {

@@ -2,7 +2,6 @@
  * The attack on recovery (issue 21): every outstanding link ends when the account's credentials change; no copy
  * of the database holds a live link or session token; concurrent confirmations of one address never answer 500.
  */
-import { execFileSync } from 'node:child_process';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -19,10 +18,10 @@ import {
   OPERATOR,
 } from '../../test/helpers.js';
 import { mailEnv, startMailServer, tokenIn } from '../../test/mail-server.js';
+import { dump } from '../../test/dump.js';
 import { loadBetterSqlite3 } from '../store/sqlite-module.js';
 
 /** better-sqlite3 in the major that works on this Node.js (see sqlite-module.ts). */
-const Database = await loadBetterSqlite3();
 
 const NEW_PASSWORD = 'a brand new passphrase';
 const INVALID_LINK = { status_code: 400, message: 'invalid or expired token' };
@@ -152,7 +151,7 @@ describeEachDatabase('links end with the credentials', (database) => {
       });
       // The deliverer tried (and minted) while the relay was down: what it minted is in no row either.
       await new Promise((resolve) => setTimeout(resolve, 300));
-      const whileQueued = await dump(databaseUrl);
+      const whileQueued = dump(databaseUrl);
       expect(whileQueued).not.toContain('ras_reset_');
       expect(whileQueued).not.toContain('ras_verify_');
       expect(whileQueued).not.toContain(account.token);
@@ -176,7 +175,7 @@ describeEachDatabase('links end with the credentials', (database) => {
       } finally {
         await relay.close();
       }
-      const afterDelivery = await dump(databaseUrl);
+      const afterDelivery = dump(databaseUrl);
       expect(secrets).toHaveLength(4);
       for (const secret of secrets) expect(afterDelivery).not.toContain(secret);
       expect(afterDelivery).not.toContain('ras_reset_');
@@ -251,21 +250,7 @@ describeEachDatabase('links end with the credentials', (database) => {
   });
 });
 
-/** Every row of every table, as text: SQLite read row by row, PostgreSQL through `pg_dump --data-only`. */
-async function dump(url: string): Promise<string> {
-  if (url.startsWith('sqlite:')) {
-    const db = new Database(url.slice('sqlite:'.length), { readonly: true });
-    try {
-      const tables = db.prepare(`select name from sqlite_master where type = 'table'`).all() as {
-        name: string;
-      }[];
-      return tables.map(({ name }) => JSON.stringify(db.prepare(`select * from "${name}"`).all())).join('\n');
-    } finally {
-      db.close();
-    }
-  }
-  return execFileSync('pg_dump', ['--data-only', url], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
-}
+const Database = await loadBetterSqlite3();
 
 /** Makes every queued mail due now (the deliverer backed off while the relay was down). */
 async function forceDue(url: string): Promise<void> {

@@ -1,7 +1,13 @@
 import fc from 'fast-check';
 import type { FastifyInstance, HTTPMethods } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authHeader, buildTestApp, signupAccount, type TestAccount } from '../../test/helpers.js';
+import {
+  authHeader,
+  buildTestApp,
+  signupAccount,
+  TEST_MFA_KEY,
+  type TestAccount,
+} from '../../test/helpers.js';
 
 const ROUTES: [HTTPMethods, (id: string) => string][] = [
   ['POST', () => '/api/v1/users/signup/'],
@@ -10,6 +16,12 @@ const ROUTES: [HTTPMethods, (id: string) => string][] = [
   ['POST', (id) => `/api/v1/users/${id}/logout/`],
   ['GET', (id) => `/api/v1/users/${id}/sessions/`],
   ['GET', (id) => `/api/v1/users/${id}/events/`],
+  ['POST', () => '/api/v1/users/login/mfa/'],
+  ['POST', (id) => `/api/v1/users/${id}/mfa/totp/`],
+  ['POST', (id) => `/api/v1/users/${id}/mfa/totp/confirm/`],
+  ['GET', (id) => `/api/v1/users/${id}/mfa/`],
+  ['POST', (id) => `/api/v1/users/${id}/mfa/recovery-codes/`],
+  ['POST', (id) => `/api/v1/users/${id}/mfa/totp/disable/`],
   ['DELETE', (id) => `/api/v1/users/${id}/sessions/${id}/`],
   ['POST', (id) => `/api/v1/users/${id}/logout/all/`],
   ['POST', (id) => `/api/v1/users/${id}/password/`],
@@ -40,7 +52,7 @@ describe('no input yields a 5xx or a hang (fast-check)', () => {
   let account: TestAccount;
   beforeAll(async () => {
     // Mail to the log (silent here), so the recovery routes answer as in production instead of 503.
-    app = await buildTestApp('sqlite::memory:', { SMTP_URL: 'log:' });
+    app = await buildTestApp('sqlite::memory:', { SMTP_URL: 'log:', MFA_KEY: TEST_MFA_KEY });
     account = await signupAccount(app);
   });
   afterAll(() => app.close());

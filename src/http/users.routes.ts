@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { AccountsContext } from '../accounts/context.js';
 import { login } from '../accounts/login.js';
 import { logout } from '../accounts/sessions.js';
@@ -19,6 +20,32 @@ import {
   UserIdParams,
   UserResponse,
 } from './schemas.js';
+
+const SecondFactorRequired = Type.Object(
+  {
+    status_code: Type.Integer(),
+    message: Type.String(),
+    result: Type.Object({
+      id: Type.Integer(),
+      mfa_token: Type.String({
+        description: 'ras_mfa_…: for /login/mfa/, 300 s, single use, 5 codes at most',
+      }),
+      methods: Type.Array(
+        Type.Union([Type.Literal('totp'), Type.Literal('recovery_code'), Type.Literal('webauthn')]),
+      ),
+    }),
+  },
+  {
+    title: 'SecondFactorRequired',
+    examples: [
+      {
+        status_code: 200,
+        message: MESSAGES.mfaRequired,
+        result: { id: 1, mfa_token: 'ras_mfa_…', methods: ['totp', 'recovery_code'] },
+      },
+    ],
+  },
+);
 
 /** The seed's two public routes: signup and login. */
 export const signupLoginRoutes: FastifyPluginAsyncTypebox<{
@@ -65,7 +92,16 @@ export const signupLoginRoutes: FastifyPluginAsyncTypebox<{
         description: 'Every login opens a new session with its own token; earlier sessions stay valid.',
         body: Credentials,
         response: {
-          200: signedInOf(200, 'The account and the token of the new session', SEED.loggedIn),
+          200: Type.Union(
+            [
+              signedInOf(200, 'The account and the token of the new session', SEED.loggedIn),
+              SecondFactorRequired,
+            ],
+            {
+              description:
+                'A new session; for an account with a second factor, a challenge instead (no session)',
+            },
+          ),
           400: envelopeOf('Wrong email or password (the same answer for both)', SEED.invalidCredentials),
           403: envelopeOf(
             'The email is not verified (only with REQUIRE_VERIFIED_EMAIL=on)',
@@ -82,11 +118,19 @@ export const signupLoginRoutes: FastifyPluginAsyncTypebox<{
       },
     },
     async (request, reply) => {
-      const { user, token } = await logRefusal(request, 'login', () =>
+      const outcome = await logRefusal(request, 'login', () =>
         login(ctx, request.body, clientOf(request, reply)),
       );
-      securityEvent(request, 'login.success', { userId: user.id });
-      return envelope(200, SEED.loggedIn, { ...user, auth_token: token });
+      if ('mfaToken' in outcome) {
+        securityEvent(request, 'login.second_factor', { userId: outcome.user.id });
+        return envelope(200, MESSAGES.mfaRequired, {
+          id: outcome.user.id,
+          mfa_token: outcome.mfaToken,
+          methods: outcome.methods,
+        });
+      }
+      securityEvent(request, 'login.success', { userId: outcome.user.id });
+      return envelope(200, SEED.loggedIn, { ...outcome.user, auth_token: outcome.token });
     },
   );
 };

@@ -40,6 +40,16 @@ const BUILT_IN: Record<MailKind, Template> = {
     text: 'The password of your {{app}} account ({{email}}) was just changed, and every session of the account ended.\n\nIf it was not you, reset your password at once and contact the operator of {{app}}.\n',
     html: '<p>The password of your {{app}} account ({{email}}) was just changed, and every session of the account ended.</p><p>If it was not you, reset your password at once and contact the operator of {{app}}.</p>',
   },
+  mfa_enabled: {
+    subject: 'Two-factor authentication is on for your {{app}} account',
+    text: 'Two-factor authentication was just turned on for your {{app}} account ({{email}}): signing in now also asks for a code from your authenticator app, or one of your recovery codes.\n\nIf it was not you, reset your password at once and contact the operator of {{app}}.\n',
+    html: '<p>Two-factor authentication was just turned on for your {{app}} account ({{email}}): signing in now also asks for a code from your authenticator app, or one of your recovery codes.</p><p>If it was not you, reset your password at once and contact the operator of {{app}}.</p>',
+  },
+  mfa_disabled: {
+    subject: 'Two-factor authentication is off for your {{app}} account',
+    text: 'Two-factor authentication was just turned off for your {{app}} account ({{email}}): signing in now asks for the password alone, and your recovery codes no longer work.\n\nIf it was not you, reset your password at once and contact the operator of {{app}}.\n',
+    html: '<p>Two-factor authentication was just turned off for your {{app}} account ({{email}}): signing in now asks for the password alone, and your recovery codes no longer work.</p><p>If it was not you, reset your password at once and contact the operator of {{app}}.</p>',
+  },
   account_deleted: {
     subject: 'Your {{app}} account was deleted',
     text: 'Your {{app}} account ({{email}}) was deleted, with every session of it.\n\nIf it was not you, contact the operator of {{app}}.\n',

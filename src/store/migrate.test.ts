@@ -14,6 +14,7 @@ describe('migrations', () => {
         '0005-mail-requests',
         '0006-bigint-ids',
         '0007-events',
+        '0008-second-factor',
       ]);
       expect(await migrateToLatest(database.db)).toEqual([]);
       const users = await database.db.selectFrom('users').select('id').execute();

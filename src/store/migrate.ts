@@ -6,6 +6,7 @@ import * as recovery from './migrations/0004-recovery.js';
 import * as mailRequests from './migrations/0005-mail-requests.js';
 import * as bigintIds from './migrations/0006-bigint-ids.js';
 import * as events from './migrations/0007-events.js';
+import * as secondFactor from './migrations/0008-second-factor.js';
 
 /** Every migration, in order. Listed here rather than read from disk so the built package needs no file lookups. */
 const migrations: Record<string, Migration> = {
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   '0005-mail-requests': mailRequests,
   '0006-bigint-ids': bigintIds,
   '0007-events': events,
+  '0008-second-factor': secondFactor,
 };
 
 /**

@@ -21,6 +21,8 @@ export interface UsersTable {
   /** 1 once the owner proved the address (a verification or email-change link). */
   email_verified: Generated<number>;
   password_changed_at: number | null;
+  /** 1 while a second factor is enabled: read with the user at login, so other accounts pay no query. */
+  mfa_enabled: Generated<number>;
 }
 
 export interface AccountTokensTable {
@@ -121,6 +123,35 @@ export interface WebhookDeliveriesTable {
   last_error: string | null;
 }
 
+/** The account's TOTP secret, sealed with MFA_KEY; pending until a code confirms it. */
+export interface MfaTotpTable {
+  user_id: number;
+  secret_sealed: string;
+  confirmed_at: number | null;
+  /** The last 30 s step whose code was accepted: a code is accepted once. */
+  last_step: number | null;
+  created_at: number;
+}
+
+export interface MfaRecoveryCodesTable {
+  id: Generated<number>;
+  user_id: number;
+  /** SHA-256 of the code (high entropy, like a token); deleted when used. */
+  code_hash: string;
+  created_at: number;
+}
+
+/** A login waiting for its second factor: the `ras_mfa_…` token's hash and the codes tried with it. */
+export interface MfaChallengesTable {
+  id: Generated<number>;
+  token_hash: string;
+  user_id: number;
+  credentials_version: number;
+  attempts: Generated<number>;
+  created_at: number;
+  expires_at: number;
+}
+
 export interface Tables {
   users: UsersTable;
   sessions: SessionsTable;
@@ -130,4 +161,7 @@ export interface Tables {
   events: EventsTable;
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  mfa_totp: MfaTotpTable;
+  mfa_recovery_codes: MfaRecoveryCodesTable;
+  mfa_challenges: MfaChallengesTable;
 }

@@ -8,6 +8,7 @@ import { KyselyTokenStore } from './tokens.store.js';
 import { KyselyOutboxStore } from './outbox.store.js';
 import { KyselyEventStore } from './events.store.js';
 import { KyselyWebhookStore } from './webhooks.store.js';
+import { KyselySecondFactorStore } from './second-factor.store.js';
 
 /** Who to tell once a transaction that queued work has committed. */
 export interface CommitHooks {
@@ -27,6 +28,7 @@ export interface CommitHooks {
  */
 export class KyselyStore implements Store {
   readonly users: KyselyUserStore;
+  readonly mfa: KyselySecondFactorStore;
   readonly sessions: KyselySessionStore;
   readonly tokens: KyselyTokenStore;
   readonly outbox: KyselyOutboxStore;
@@ -43,6 +45,7 @@ export class KyselyStore implements Store {
     },
   ) {
     this.users = new KyselyUserStore(db);
+    this.mfa = new KyselySecondFactorStore(db);
     this.sessions = new KyselySessionStore(db);
     this.tokens = new KyselyTokenStore(db);
     this.outbox = new KyselyOutboxStore(db, queued.mail);

@@ -19,6 +19,7 @@ export function toUserRecord(row: Selectable<UsersTable>): UserRecord {
     credentialsVersion: row.credentials_version,
     emailVerified: row.email_verified === 1,
     passwordChangedAt: row.password_changed_at,
+    mfaEnabled: row.mfa_enabled === 1,
   };
 }
 
