@@ -1,7 +1,8 @@
 /**
  * The second factor (ASVS 6.3.3, 6.5): TOTP (RFC 6238) with ten recovery codes. A secret is enrolled pending
  * and becomes active only when a code from it is confirmed; the TOTP secret is stored sealed with MFA_KEY (it
- * must be read back to compute codes), recovery codes only as SHA-256 (each is 100 random bits, like a token).
+ * must be read back to compute codes), recovery codes only as SHA-256 (each is 120 random bits: ASVS 6.5.2
+ * allows a plain hash from 112 bits on).
  * Each TOTP code is accepted once per account: the step it matched is recorded by a conditional write that
  * refuses any step not later than the last one used, on every instance. A password reset, an email change or
  * an operator's set-password leaves the factor as it is; the operator can remove it (`ras users mfa-reset`).
@@ -25,10 +26,9 @@ function secretsOf(ctx: Pick<AccountsContext, 'secrets'>): SecretBox {
   return ctx.secrets;
 }
 
-/** A recovery code as shown: 20 base32 characters (100 bits) in groups of five. */
+/** A recovery code as shown: 24 base32 characters (120 bits) in groups of six. */
 function newRecoveryCode(): string {
-  const raw = encodeBase32LowerCaseNoPadding(randomBytes(13)).slice(0, 20);
-  return raw.match(/.{5}/g)!.join('-');
+  return encodeBase32LowerCaseNoPadding(randomBytes(15)).match(/.{6}/g)!.join('-');
 }
 
 /** The hash a recovery code is stored and looked up as: case, spaces and dashes do not matter. */

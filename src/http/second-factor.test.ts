@@ -108,7 +108,7 @@ describeEachDatabase('a second factor: TOTP and recovery codes', (database) => {
     const codes = done.json<{ result: { recovery_codes: string[] } }>().result.recovery_codes;
     expect(codes).toHaveLength(10);
     expect(new Set(codes).size).toBe(10);
-    for (const code of codes) expect(code).toMatch(/^[a-z2-7]{5}(-[a-z2-7]{5}){3}$/);
+    for (const code of codes) expect(code).toMatch(/^[a-z2-7]{6}(-[a-z2-7]{6}){3}$/);
     expect((await status()).json<{ result: object }>().result).toEqual({
       totp: true,
       recovery_codes_left: 10,

@@ -92,6 +92,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/users/login/mfa/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Complete a login with a second factor: the mfa_token and a TOTP code or a recovery code */
+        post: operations["postUsersLoginMfa"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users/{userid}/": {
         parameters: {
             query?: never;
@@ -188,6 +205,91 @@ export interface paths {
         get: operations["getUsersUseridEvents"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{userid}/mfa/totp/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start TOTP enrolment: a new secret and its otpauth URL (nothing is active until confirmed) */
+        post: operations["postUsersUseridMfaTotp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{userid}/mfa/totp/confirm/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Confirm the TOTP secret with a code from it: the factor is on; returns ten recovery codes */
+        post: operations["postUsersUseridMfaTotpConfirm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{userid}/mfa/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The account's second factors */
+        get: operations["getUsersUseridMfa"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{userid}/mfa/recovery-codes/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Ten new recovery codes; the old ones end */
+        post: operations["postUsersUseridMfaRecovery-codes"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{userid}/mfa/totp/disable/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Turn the second factor off (the password and a current code, or a recovery code) */
+        post: operations["postUsersUseridMfaTotpDisable"];
         delete?: never;
         options?: never;
         head?: never;
@@ -417,6 +519,24 @@ export interface components {
             /** @description The account email */
             email: string;
         };
+        SecondFactor: {
+            /** @description From the login answer (`second factor required`) */
+            mfa_token: string;
+            /** @description The 6-digit code the app shows now */
+            code?: string;
+            /** @description One of the recovery codes, instead */
+            recovery_code?: string;
+        };
+        SecondFactorRequired: {
+            status_code: number;
+            message: string;
+            result: {
+                id: number;
+                /** @description ras_mfa_…: for /login/mfa/, 300 s, single use, 5 codes at most */
+                mfa_token: string;
+                methods: ("totp" | "recovery_code" | "webauthn")[];
+            };
+        };
         Session: {
             id: number;
             /** Format: date-time */
@@ -445,6 +565,26 @@ export interface components {
             status_code: number;
             message: string;
             result: components["schemas"]["User"];
+        };
+        TotpCode: {
+            /** @description The 6-digit code the app shows now */
+            code: string;
+        };
+        TotpDisable: {
+            /** @description The account password */
+            password: string;
+            /** @description A current TOTP code, or a recovery code */
+            code: string;
+        };
+        TotpEnrolment: {
+            status_code: number;
+            message: string;
+            result: {
+                /** @description Base32, for typing into an authenticator app */
+                secret: string;
+                /** @description otpauth://totp/… (SHA-1, 6 digits, 30 s): the QR code */
+                otpauth_url: string;
+            };
         };
         User: {
             id: number;
@@ -556,13 +696,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The account and the token of the new session */
+            /** @description A new session; for an account with a second factor, a challenge instead (no session) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SignedIn"];
+                    "application/json": components["schemas"]["SignedIn"] | components["schemas"]["SecondFactorRequired"];
                 };
             };
             /** @description Wrong email or password (the same answer for both) */
@@ -820,6 +960,78 @@ export interface operations {
             /** @description The body is neither JSON nor a urlencoded form */
             415: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The database (or Redis) does not answer; retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+        };
+    };
+    postUsersLoginMfa: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SecondFactor"];
+                "application/x-www-form-urlencoded": components["schemas"]["SecondFactor"];
+            };
+        };
+        responses: {
+            /** @description The account and the token of the new session */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignedIn"];
+                };
+            };
+            /** @description A wrong code (counts as a failed login), or an unknown, used, expired or exhausted (5 codes) mfa_token */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The body is larger than BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The body is neither JSON nor a urlencoded form */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+            /** @description Too many failed attempts on the account */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1208,6 +1420,457 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error"] | components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The database is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+        };
+    };
+    postUsersUseridMfaTotp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account's numeric id */
+                userid: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordConfirmation"];
+                "application/x-www-form-urlencoded": components["schemas"]["PasswordConfirmation"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TotpEnrolment"];
+                };
+            };
+            /** @description The password is wrong, or a factor is already enabled */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] | components["schemas"]["Envelope"];
+                };
+            };
+            /** @description No credentials (`detail`), or an unknown, expired or revoked token (`message: Invalid Token`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["InvalidToken"];
+                };
+            };
+            /** @description A valid token for another account, or an unknown id (`detail`); with REQUIRE_VERIFIED_EMAIL=on, an account whose address is not verified yet (the envelope) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The user id is not a positive integer */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The body is larger than BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The body is neither JSON nor a urlencoded form */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+            /** @description MFA_KEY is not set on the server */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+        };
+    };
+    postUsersUseridMfaTotpConfirm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account's numeric id */
+                userid: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TotpCode"];
+                "application/x-www-form-urlencoded": components["schemas"]["TotpCode"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        status_code: number;
+                        message: string;
+                        result: {
+                            /** @description Ten single-use codes, shown only now: each signs in once instead of a TOTP code */
+                            recovery_codes: string[];
+                        };
+                    };
+                };
+            };
+            /** @description The code is wrong, or the factor is already on */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+            /** @description No credentials (`detail`), or an unknown, expired or revoked token (`message: Invalid Token`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["InvalidToken"];
+                };
+            };
+            /** @description A valid token for another account, or an unknown id (`detail`); with REQUIRE_VERIFIED_EMAIL=on, an account whose address is not verified yet (the envelope) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The user id is not a positive integer */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The body is larger than BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The body is neither JSON nor a urlencoded form */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+            /** @description MFA_KEY is not set on the server */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+        };
+    };
+    getUsersUseridMfa: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account's numeric id */
+                userid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        status_code: number;
+                        message: string;
+                        result: {
+                            totp: boolean;
+                            recovery_codes_left: number;
+                            passkeys: {
+                                id: number;
+                                name: string;
+                                /** Format: date-time */
+                                created_at: string;
+                                last_used_at: string | null;
+                            }[];
+                        };
+                    };
+                };
+            };
+            /** @description No credentials (`detail`), or an unknown, expired or revoked token (`message: Invalid Token`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["InvalidToken"];
+                };
+            };
+            /** @description A valid token for another account, or an unknown id (`detail`); with REQUIRE_VERIFIED_EMAIL=on, an account whose address is not verified yet (the envelope) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The user id is not a positive integer */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The database is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+        };
+    };
+    "postUsersUseridMfaRecovery-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account's numeric id */
+                userid: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordConfirmation"];
+                "application/x-www-form-urlencoded": components["schemas"]["PasswordConfirmation"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        status_code: number;
+                        message: string;
+                        result: {
+                            /** @description Ten single-use codes, shown only now: each signs in once instead of a TOTP code */
+                            recovery_codes: string[];
+                        };
+                    };
+                };
+            };
+            /** @description The password is wrong, or no factor is enabled */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] | components["schemas"]["Envelope"];
+                };
+            };
+            /** @description No credentials (`detail`), or an unknown, expired or revoked token (`message: Invalid Token`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["InvalidToken"];
+                };
+            };
+            /** @description A valid token for another account, or an unknown id (`detail`); with REQUIRE_VERIFIED_EMAIL=on, an account whose address is not verified yet (the envelope) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The user id is not a positive integer */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The body is larger than BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The body is neither JSON nor a urlencoded form */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The database is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+        };
+    };
+    postUsersUseridMfaTotpDisable: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account's numeric id */
+                userid: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TotpDisable"];
+                "application/x-www-form-urlencoded": components["schemas"]["TotpDisable"];
+            };
+        };
+        responses: {
+            /** @description The factor is off; the recovery codes end with it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The password or the code is wrong, or no factor is enabled */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] | components["schemas"]["Envelope"];
+                };
+            };
+            /** @description No credentials (`detail`), or an unknown, expired or revoked token (`message: Invalid Token`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["InvalidToken"];
+                };
+            };
+            /** @description A valid token for another account, or an unknown id (`detail`); with REQUIRE_VERIFIED_EMAIL=on, an account whose address is not verified yet (the envelope) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The user id is not a positive integer */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The body is larger than BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The body is neither JSON nor a urlencoded form */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description The database is unavailable */
