@@ -1,6 +1,6 @@
 import type { PasswordHasher } from '../crypto/passwords.js';
 import type { SecretBox } from '../crypto/secret-box.js';
-import type { Actor } from './events.js';
+import type { Actor } from './event-types.js';
 import type { Mailer } from './mail.js';
 import type { Store } from './storage.js';
 import type { LoginThrottle } from './throttle.js';

@@ -1,4 +1,4 @@
-import type { EventRecord, NewEvent } from './events.js';
+import type { EventRecord, NewEvent } from './event-types.js';
 import type { MailKind, MailRequest, QueuedMail } from './mail.js';
 
 /**

@@ -30,6 +30,7 @@ export interface RasClient {
 const ISSUE_TOKENS = new Set([
   '/api/v1/users/signup/',
   '/api/v1/users/login/',
+  '/api/v1/users/login/mfa/',
   '/api/v1/users/{userid}/password/',
 ]);
 const END_TOKEN = new Set(['/api/v1/users/{userid}/logout/', '/api/v1/users/{userid}/logout/all/']);
