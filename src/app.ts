@@ -30,11 +30,14 @@ import { signupLoginRoutes, userRoutes } from './http/users.routes.js';
 import { ownAccountScope } from './http/auth-guard.js';
 import { openServices, type Services } from './services.js';
 import type { WebhookDeliverer } from './webhooks/deliverer.js';
+import { buildAdminApp } from './http/admin/admin-app.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** The accounts context: storage, hasher (with its queue gauges), throttle. For metrics and tests. */
     accounts: AccountsContext;
+    /** The admin listener's app (ADMIN_PORT set), not listening yet: server.ts listens, tests inject. */
+    adminApp: FastifyInstance | null;
     /** The webhook deliverer (for tests that wait for it or move its clock). */
     webhookDeliverer: WebhookDeliverer | undefined;
   }
@@ -77,12 +80,17 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     1000;
   app.decorate('accounts', ctx);
   app.decorate('webhookDeliverer', services.webhooks);
+  const adminApp = config.admin
+    ? await buildAdminApp(ctx, { log: app.log, bodyLimit: config.bodyLimit, trustProxy: config.trustProxy })
+    : null;
+  app.decorate('adminApp', adminApp);
   // Declared up front so every request object keeps one shape (V8 hidden class) on the hot path.
   app.decorateRequest('auth', undefined);
   app.decorateRequest('authAttempt', undefined);
   const metrics = config.metrics ? await startMetrics(app, services, config.metrics) : null;
   app.addHook('onClose', async () => {
     metrics?.close();
+    await adminApp?.close();
     await services.close();
   });
 

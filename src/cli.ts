@@ -20,6 +20,7 @@ import { SourceUrlError } from './import/source.js';
 import { AccountNotFound, runUsersCommand, type UsersCommand } from './cli/users.js';
 import type { EventsListFlags } from './cli/events.js';
 import { WebhookTargetError } from './webhooks/targets.js';
+import { AdminKeyError } from './accounts/admin-keys.js';
 
 const EXIT = { notFound: 1, usage: 2, refused: 65, unavailable: 69, config: 78 } as const;
 
@@ -150,6 +151,51 @@ program
     await withServices(({ ctx }) => listEventsCommand(ctx, flags));
   });
 
+users
+  .command('list')
+  .description('print users in id order, one JSON line each (never a hash)')
+  .option('--after <id>', 'users after this id (the next page)', nonNegativeInteger)
+  .option('--limit <n>', 'at most this many (at most 1000)', positiveInteger, 100)
+  .action(async (flags: { after?: number; limit: number }) => {
+    const { listUsersCommand } = await import('./cli/admin-keys.js');
+    await withServices(({ ctx }) => listUsersCommand(ctx, flags));
+  });
+users
+  .command('search <prefix>')
+  .description('print users whose email starts with <prefix>, in id order')
+  .option('--after <id>', 'users after this id (the next page)', nonNegativeInteger)
+  .option('--limit <n>', 'at most this many (at most 1000)', positiveInteger, 100)
+  .action(async (prefix: string, flags: { after?: number; limit: number }) => {
+    const { listUsersCommand } = await import('./cli/admin-keys.js');
+    await withServices(({ ctx }) => listUsersCommand(ctx, { ...flags, prefix }));
+  });
+
+const adminKeys = program.command('admin-keys').description('keys of the admin API (ADMIN_PORT)');
+adminKeys
+  .command('create <name>')
+  .description('make a key; prints ras_admin_… once')
+  .requiredOption('--scopes <list>', 'comma-separated: users:read, users:write, sessions:write, events:read')
+  .action(async (name: string, flags: { scopes: string }) => {
+    const { createAdminKeyCommand } = await import('./cli/admin-keys.js');
+    await withServices(({ ctx }) => createAdminKeyCommand(ctx, name, flags.scopes));
+  });
+adminKeys
+  .command('list')
+  .description('print the keys: name, scopes, created, last used (never the key)')
+  .action(async () => {
+    const { listAdminKeysCommand } = await import('./cli/admin-keys.js');
+    await withServices(({ ctx }) => listAdminKeysCommand(ctx));
+  });
+adminKeys
+  .command('revoke <name>')
+  .description('revoke a key: refused from the next request, on every instance')
+  .action(async (name: string) => {
+    const { revokeAdminKeyCommand } = await import('./cli/admin-keys.js');
+    await withServices(async ({ ctx }) => {
+      if (!(await revokeAdminKeyCommand(ctx, name))) process.exitCode = EXIT.notFound;
+    });
+  });
+
 program
   .command('secrets')
   .description('the secrets sealed with MFA_KEY')
@@ -205,6 +251,12 @@ webhooks
     await withServices(({ ctx }) => enableWebhookCommand(ctx, positiveInteger(id)));
   });
 
+function nonNegativeInteger(value: string): number {
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value)))
+    throw new InvalidArgumentError('a whole number is required');
+  return Number(value);
+}
+
 function positiveInteger(value: string): number {
   if (!/^[1-9]\d*$/.test(value) || Number(value) > 1_000_000)
     throw new InvalidArgumentError('a positive integer (at most 1,000,000) is required');
@@ -239,7 +291,11 @@ async function withServices(work: (services: Services) => Promise<void>): Promis
 
 function exitCodeOf(error: unknown): number {
   if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT.usage;
-  if (error instanceof SourceUrlError || error instanceof WebhookTargetError) {
+  if (
+    error instanceof SourceUrlError ||
+    error instanceof WebhookTargetError ||
+    error instanceof AdminKeyError
+  ) {
     console.error(`ras: ${error.message}`);
     return EXIT.usage;
   }

@@ -33,12 +33,18 @@ export async function startServer(): Promise<void> {
     await app.close();
     failedToStart(error);
   });
+  if (config.admin)
+    await app.adminApp?.listen({ host: config.admin.host, port: config.admin.port }).catch(async (error) => {
+      await app.close();
+      failedToStart(error);
+    });
   app.log.info(
     {
       version: VERSION,
       database: describeDatabase(config.database),
       docs: `http://${config.host}:${config.port}/docs`,
       ...(config.metrics ? { metrics: `http://${config.metrics.host}:${config.metrics.port}/metrics` } : {}),
+      ...(config.admin ? { admin: `http://${config.admin.host}:${config.admin.port}/admin/v1/docs` } : {}),
     },
     `Ras ${VERSION} listening on http://${config.host}:${config.port}`,
   );

@@ -45,4 +45,3 @@ export interface NewEvent {
 export interface EventRecord extends NewEvent {
   id: number;
 }
-

@@ -34,6 +34,7 @@ export async function login(
   const checked = { userId: user.id, credentialsVersion: user.credentialsVersion };
   const { token } = await ctx.store.transaction(async (tx) => {
     const session = await createSession({ ...ctx, store: tx }, checked, client);
+    await tx.users.recordLogin(user.id, ctx.now());
     await recordEvent(ctx, tx, 'user.login.succeeded', {
       userId: user.id,
       client,

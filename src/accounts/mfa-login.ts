@@ -82,6 +82,7 @@ export async function completeSecondFactor(
       if (!(await tx.mfa.consumeChallenge(tokenHash))) throw new AccountError('mfa_token_invalid');
       const checked = { userId: user.id, credentialsVersion: challenge.credentialsVersion };
       const { sessionId, token } = await createSession({ ...ctx, store: tx }, checked, client);
+      await tx.users.recordLogin(user.id, ctx.now());
       await recordEvent(ctx, tx, 'user.login.succeeded', {
         userId: user.id,
         client,

@@ -19,6 +19,36 @@ export interface UserRecord {
   passwordChangedAt: number | null;
   /** A second factor is enabled: a right password then opens a challenge, not a session. */
   mfaEnabled: boolean;
+  lastLogin: number | null;
+}
+
+/** Which users an operator asks for: one exact email, an email prefix, or everyone, by id after `after`. */
+export interface UserSearch {
+  email?: string;
+  emailPrefix?: string;
+  after?: number;
+  limit: number;
+}
+
+export type AdminScope = 'users:read' | 'users:write' | 'sessions:write' | 'events:read';
+
+export interface AdminKeyRecord {
+  id: number;
+  name: string;
+  scopes: AdminScope[];
+  createdAt: number;
+  lastUsedAt: number | null;
+}
+
+export interface AdminKeyStore {
+  /** Stores the key; false when the name is taken. */
+  create(key: { name: string; keyHash: string; scopes: AdminScope[]; now: number }): Promise<boolean>;
+  list(): Promise<AdminKeyRecord[]>;
+  /** Deletes the key: refused from the next request on every instance (nothing caches a key). */
+  revoke(name: string): Promise<boolean>;
+  findByHash(keyHash: string): Promise<AdminKeyRecord | undefined>;
+  /** Records a use, unless one was recorded since `notBefore`. */
+  touch(id: number, now: number, notBefore: number): Promise<void>;
 }
 
 /** The account state a password check saw; a session opens only while it still holds. */
@@ -100,6 +130,11 @@ export interface UserStore {
   lockUser(userId: number): Promise<void>;
   /** Activates or deactivates and raises the credentials version. Returns false when there is no such user. */
   setUserActive(userId: number, active: boolean): Promise<boolean>;
+  /** Users in id order: keyset pages, no OFFSET, no COUNT. */
+  searchUsers(search: UserSearch): Promise<UserRecord[]>;
+  /** Clears the verified mark (an operator's correction). */
+  clearEmailVerified(userId: number): Promise<boolean>;
+  recordLogin(userId: number, now: number): Promise<void>;
 }
 
 export interface SessionPage {
@@ -329,6 +364,7 @@ export interface SecondFactorStore {
 export interface Store {
   users: UserStore;
   mfa: SecondFactorStore;
+  adminKeys: AdminKeyStore;
   sessions: SessionStore;
   tokens: AccountTokenStore;
   outbox: OutboxStore;

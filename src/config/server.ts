@@ -46,6 +46,17 @@ const ServerEnv = Type.Object({
     maximum: 65535,
     description: 'Serve Prometheus metrics at http://METRICS_HOST:METRICS_PORT/metrics; 0 (default): off',
   }),
+  ADMIN_PORT: Type.Integer({
+    default: 0,
+    minimum: 0,
+    maximum: 65535,
+    description: "Serve the operator's API (/admin/v1/) on ADMIN_HOST:ADMIN_PORT; 0 (default): off",
+  }),
+  ADMIN_HOST: Type.String({
+    default: '127.0.0.1',
+    minLength: 1,
+    description: 'Address of the admin listener (keep it on loopback or a private network)',
+  }),
   METRICS_HOST: Type.String({
     default: '127.0.0.1',
     minLength: 1,
@@ -61,6 +72,8 @@ export interface ServerConfig {
   corsOrigins: string[];
   trustProxy: boolean | string[];
   metrics: { host: string; port: number } | null;
+  /** The admin listener (ADMIN_PORT), or null: off. */
+  admin: { host: string; port: number } | null;
   workers: number;
   accessLog: boolean;
   /** PUBLIC_URL, or null: then the OpenAPI document's server is relative (`/`). */
@@ -78,6 +91,8 @@ export function readServerConfig(environment: Environment, problems: string[]): 
     );
   if (env.METRICS_PORT !== 0 && env.METRICS_PORT === env.PORT)
     problems.push(`METRICS_PORT=${env.METRICS_PORT}: the metrics listener needs a port of its own, not PORT`);
+  if (env.ADMIN_PORT !== 0 && (env.ADMIN_PORT === env.PORT || env.ADMIN_PORT === env.METRICS_PORT))
+    problems.push(`ADMIN_PORT=${env.ADMIN_PORT}: the admin listener needs a port of its own`);
   if (env.PUBLIC_URL && !isHttpUrl(env.PUBLIC_URL))
     problems.push(`PUBLIC_URL=${env.PUBLIC_URL}: not an http(s) URL`);
   return {
@@ -88,6 +103,7 @@ export function readServerConfig(environment: Environment, problems: string[]): 
     corsOrigins: parseCorsOrigins(env.CORS_ORIGINS, problems),
     trustProxy: parseTrustProxy(env.TRUST_PROXY, problems),
     metrics: env.METRICS_PORT > 0 ? { host: env.METRICS_HOST, port: env.METRICS_PORT } : null,
+    admin: env.ADMIN_PORT > 0 ? { host: env.ADMIN_HOST, port: env.ADMIN_PORT } : null,
     accessLog: env.ACCESS_LOG === 'on',
     workers: env.WORKERS === 'auto' ? availableParallelism() : Number(env.WORKERS),
     publicUrl: env.PUBLIC_URL ? env.PUBLIC_URL.replace(/\/+$/, '') : null,

@@ -15,6 +15,7 @@ describe('migrations', () => {
         '0006-bigint-ids',
         '0007-events',
         '0008-second-factor',
+        '0009-admin',
       ]);
       expect(await migrateToLatest(database.db)).toEqual([]);
       const users = await database.db.selectFrom('users').select('id').execute();

@@ -23,6 +23,8 @@ export interface UsersTable {
   password_changed_at: number | null;
   /** 1 while a second factor is enabled: read with the user at login, so other accounts pay no query. */
   mfa_enabled: Generated<number>;
+  /** When a login last opened a session (null: never, or before this was recorded). */
+  last_login: number | null;
 }
 
 export interface AccountTokensTable {
@@ -152,6 +154,18 @@ export interface MfaChallengesTable {
   expires_at: number;
 }
 
+/** An operator's API key: named, scoped, stored as SHA-256; deleted when revoked. */
+export interface AdminKeysTable {
+  id: Generated<number>;
+  name: string;
+  key_hash: string;
+  /** Comma-separated: users:read, users:write, sessions:write, events:read. */
+  scopes: string;
+  created_at: number;
+  /** Written at most once a minute. */
+  last_used_at: number | null;
+}
+
 export interface Tables {
   users: UsersTable;
   sessions: SessionsTable;
@@ -164,4 +178,5 @@ export interface Tables {
   mfa_totp: MfaTotpTable;
   mfa_recovery_codes: MfaRecoveryCodesTable;
   mfa_challenges: MfaChallengesTable;
+  admin_keys: AdminKeysTable;
 }

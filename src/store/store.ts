@@ -9,6 +9,7 @@ import { KyselyOutboxStore } from './outbox.store.js';
 import { KyselyEventStore } from './events.store.js';
 import { KyselyWebhookStore } from './webhooks.store.js';
 import { KyselySecondFactorStore } from './second-factor.store.js';
+import { KyselyAdminKeyStore } from './admin-keys.store.js';
 
 /** Who to tell once a transaction that queued work has committed. */
 export interface CommitHooks {
@@ -29,6 +30,7 @@ export interface CommitHooks {
 export class KyselyStore implements Store {
   readonly users: KyselyUserStore;
   readonly mfa: KyselySecondFactorStore;
+  readonly adminKeys: KyselyAdminKeyStore;
   readonly sessions: KyselySessionStore;
   readonly tokens: KyselyTokenStore;
   readonly outbox: KyselyOutboxStore;
@@ -46,6 +48,7 @@ export class KyselyStore implements Store {
   ) {
     this.users = new KyselyUserStore(db);
     this.mfa = new KyselySecondFactorStore(db);
+    this.adminKeys = new KyselyAdminKeyStore(db);
     this.sessions = new KyselySessionStore(db);
     this.tokens = new KyselyTokenStore(db);
     this.outbox = new KyselyOutboxStore(db, queued.mail);

@@ -4,6 +4,7 @@ import {
   EmailTakenError,
   type NewUser,
   type UserRecord,
+  type UserSearch,
   type UserStore,
 } from '../accounts/storage.js';
 import { isUniqueViolation } from './database-errors.js';
@@ -20,6 +21,7 @@ export function toUserRecord(row: Selectable<UsersTable>): UserRecord {
     emailVerified: row.email_verified === 1,
     passwordChangedAt: row.password_changed_at,
     mfaEnabled: row.mfa_enabled === 1,
+    lastLogin: row.last_login,
   };
 }
 
@@ -144,5 +146,34 @@ export class KyselyUserStore implements UserStore {
       .where('id', '=', userId)
       .executeTakeFirst();
     return result.numUpdatedRows > 0n;
+  }
+
+  async searchUsers(search: UserSearch): Promise<UserRecord[]> {
+    let query = this.db.selectFrom('users').selectAll();
+    if (search.email !== undefined) query = query.where('email', '=', search.email);
+    if (search.emailPrefix !== undefined) {
+      const prefix = search.emailPrefix;
+      // PostgreSQL: LIKE on the text_pattern_ops index (its default collation cannot range-scan a prefix);
+      // SQLite: a range on the unique email index (binary collation; its LIKE ignores case and the index).
+      query = this.#postgres
+        ? query.where('email', 'like', `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`)
+        : query.where('email', '>=', prefix).where('email', '<', `${prefix}\u{10FFFF}`);
+    }
+    if (search.after !== undefined) query = query.where('id', '>', search.after);
+    const rows = await query.orderBy('id').limit(search.limit).execute();
+    return rows.map(toUserRecord);
+  }
+
+  async clearEmailVerified(userId: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable('users')
+      .set({ email_verified: 0 })
+      .where('id', '=', userId)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  async recordLogin(userId: number, now: number): Promise<void> {
+    await this.db.updateTable('users').set({ last_login: now }).where('id', '=', userId).execute();
   }
 }
