@@ -5,6 +5,7 @@ import { resetSecondFactor } from '../accounts/second-factor.js';
 import { timeStep, totpCode } from '../crypto/totp.js';
 import { dump } from '../../test/dump.js';
 import { mailEnv, startMailServer } from '../../test/mail-server.js';
+import { enrolTotp } from '../../test/second-factor.js';
 import {
   authHeader,
   buildTestApp,
@@ -411,19 +412,7 @@ describeEachDatabase('a second factor: the owner is told', (database) => {
     const app = await buildTestApp(url, { MFA_KEY: TEST_MFA_KEY, ...mailEnv(mail.url) }, { mailPollMs: 50 });
     try {
       const account = await signupAccount(app);
-      const enrol = await app.inject({
-        method: 'POST',
-        url: `/api/v1/users/${account.id}/mfa/totp/`,
-        headers: authHeader(account.token),
-        payload: { password: PASSWORD },
-      });
-      const { secret } = enrol.json<{ result: { secret: string } }>().result;
-      await app.inject({
-        method: 'POST',
-        url: `/api/v1/users/${account.id}/mfa/totp/confirm/`,
-        headers: authHeader(account.token),
-        payload: { code: totpCode(secret, timeStep(Date.now())) },
-      });
+      await enrolTotp(app, account);
       const [on] = await mail.waitForSubject(account.email, 'Two-factor authentication is on');
       expect(on!.text).toContain(account.email);
       await resetSecondFactor(app.accounts, account, OPERATOR);

@@ -10,6 +10,7 @@
  */
 import type { OutgoingMail, QueuedMail } from '../accounts/mail.js';
 import type { OutboxStore } from '../accounts/storage.js';
+import { Rounds } from '../background/rounds.js';
 
 export const POLL_MS = 5_000;
 const LEASE_MS = 60_000;
@@ -45,53 +46,37 @@ export function backoffMs(attempts: number): number {
 }
 
 export class MailDeliverer {
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | undefined;
-  #again = false;
-  #stopped = false;
+  readonly #rounds: Rounds;
   #lastPrune = -Infinity;
   /** Mails sent and given up, since start (metrics). */
   sent = 0;
   failed = 0;
 
-  constructor(private readonly options: DelivererOptions) {}
+  constructor(private readonly options: DelivererOptions) {
+    this.#rounds = new Rounds(
+      () => this.#round(),
+      (error) => options.log.warn({ err: error }, 'mail delivery round failed; retrying later'),
+      options.pollMs ?? POLL_MS,
+    );
+  }
 
   start(): void {
-    this.#timer = setInterval(() => this.wake(), this.options.pollMs ?? POLL_MS);
-    this.#timer.unref();
-    this.wake();
+    this.#rounds.start();
   }
 
   /** Delivers what is due now (after the current round, if one is running). */
   wake(): void {
-    if (this.#stopped) return;
-    if (this.#running) {
-      this.#again = true;
-      return;
-    }
-    this.#running = this.#round()
-      .catch((error: unknown) =>
-        this.options.log.warn({ err: error }, 'mail delivery round failed; retrying later'),
-      )
-      .finally(() => {
-        this.#running = undefined;
-        if (this.#again) {
-          this.#again = false;
-          this.wake();
-        }
-      });
+    this.#rounds.wake();
   }
 
   /** Resolves when no round is running or asked for: what was due has been dealt with. */
-  async idle(): Promise<void> {
-    while (this.#running) await this.#running;
+  idle(): Promise<void> {
+    return this.#rounds.idle();
   }
 
   /** Resolves once the round in progress (if any) has finished; no new round starts. */
   async stop(): Promise<void> {
-    this.#stopped = true;
-    clearInterval(this.#timer);
-    await this.#running;
+    await this.#rounds.stop();
     this.options.transport.close();
   }
 
@@ -101,7 +86,7 @@ export class MailDeliverer {
       const requests = await outbox.claimDue(now(), LEASE_MS, BATCH);
       if (requests.length === 0) break;
       for (const request of requests) await this.#deliver(request);
-      if (this.#stopped) return;
+      if (this.#rounds.stopped) return;
     }
     if (now() - this.#lastPrune >= PRUNE_EVERY_MS) {
       this.#lastPrune = now();

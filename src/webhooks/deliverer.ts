@@ -19,6 +19,7 @@ import { Webhook } from 'standardwebhooks';
 import { eventView } from '../accounts/events.js';
 import type { ClaimedDelivery, EventStore, WebhookStore } from '../accounts/storage.js';
 import type { SecretBox } from '../crypto/secret-box.js';
+import { Rounds } from '../background/rounds.js';
 import { SEND_TIMEOUT_MS, sendWebhook, type SendOutcome } from './send.js';
 
 const SECOND = 1000;
@@ -76,10 +77,7 @@ export function webhookBody(delivery: ClaimedDelivery): string {
 }
 
 export class WebhookDeliverer {
-  #timer: NodeJS.Timeout | undefined;
-  #round: Promise<void> | undefined;
-  #again = false;
-  #stopped = false;
+  readonly #rounds: Rounds;
   #lastPrune = -Infinity;
   /** Deliveries in flight, by endpoint. */
   readonly #inFlight = new Map<number, Set<Promise<void>>>();
@@ -88,49 +86,41 @@ export class WebhookDeliverer {
   failed = 0;
   disabled = 0;
 
-  constructor(private readonly options: WebhookDelivererOptions) {}
+  constructor(private readonly options: WebhookDelivererOptions) {
+    this.#rounds = new Rounds(
+      () => this.#dispatch(),
+      (error) => options.log.warn({ err: error }, 'webhook round failed; retrying later'),
+      options.pollMs ?? POLL_MS,
+    );
+  }
 
   start(): void {
-    this.#timer = setInterval(() => this.wake(), this.options.pollMs ?? POLL_MS);
-    this.#timer.unref();
-    this.wake();
+    this.#rounds.start();
   }
 
   /** Looks for due deliveries now (after the current round, if one is running). */
   wake(): void {
-    if (this.#stopped) return;
-    if (this.#round) {
-      this.#again = true;
-      return;
-    }
-    this.#round = this.#dispatch()
-      .catch((error: unknown) =>
-        this.options.log.warn({ err: error }, 'webhook round failed; retrying later'),
-      )
-      .finally(() => {
-        this.#round = undefined;
-        if (this.#again) {
-          this.#again = false;
-          this.wake();
-        }
-      });
+    this.#rounds.wake();
   }
 
   /** Resolves when no round runs and no delivery is in flight. */
   async idle(): Promise<void> {
     for (;;) {
-      const pending = [...this.#inFlight.values()].flatMap((lane) => [...lane]);
-      if (!this.#round && pending.length === 0) return;
-      await Promise.all([this.#round, ...pending]);
+      await this.#rounds.idle();
+      const pending = this.#pending();
+      if (pending.length === 0 && !this.#rounds.busy) return;
+      await Promise.all(pending);
     }
   }
 
   /** Stops looking for work and waits for the deliveries in flight (each ends within 10 s). */
   async stop(): Promise<void> {
-    this.#stopped = true;
-    clearInterval(this.#timer);
-    await this.#round;
-    await Promise.all([...this.#inFlight.values()].flatMap((lane) => [...lane]));
+    await this.#rounds.stop();
+    await Promise.all(this.#pending());
+  }
+
+  #pending(): Promise<void>[] {
+    return [...this.#inFlight.values()].flatMap((lane) => [...lane]);
   }
 
   /** One round: fill each due endpoint's free lane slots with claimed deliveries, started, not awaited. */
@@ -138,7 +128,7 @@ export class WebhookDeliverer {
     const { webhooks, now } = this.options;
     for (const endpointId of await webhooks.dueEndpoints(now())) {
       const free = PER_ENDPOINT - (this.#inFlight.get(endpointId)?.size ?? 0);
-      if (free <= 0 || this.#stopped) continue;
+      if (free <= 0 || this.#rounds.stopped) continue;
       for (const delivery of await webhooks.claimDue(endpointId, now(), LEASE_MS, free))
         this.#start(delivery);
     }

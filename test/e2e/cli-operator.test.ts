@@ -1,8 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { timeStep, totpCode } from '../../src/crypto/totp.js';
 import {
-  authHeader,
   buildTestApp,
   databaseOfItsOwn,
   describeEachDatabase,
@@ -11,6 +9,7 @@ import {
   TEST_MFA_KEY,
 } from '../helpers.js';
 import { freePort, runCli } from './processes.js';
+import { enrolTotp } from '../second-factor.js';
 
 const OTHER_KEY = Buffer.alloc(32, 9).toString('base64');
 
@@ -80,19 +79,7 @@ describeEachDatabase(
 
     it('removes the second factor of an owner who lost it, and reseals secrets after a key rotation', async () => {
       const account = await signupAccount(app);
-      const enrol = await app.inject({
-        method: 'POST',
-        url: `/api/v1/users/${account.id}/mfa/totp/`,
-        headers: authHeader(account.token),
-        payload: { password: PASSWORD },
-      });
-      const { secret } = enrol.json<{ result: { secret: string } }>().result;
-      await app.inject({
-        method: 'POST',
-        url: `/api/v1/users/${account.id}/mfa/totp/confirm/`,
-        headers: authHeader(account.token),
-        payload: { code: totpCode(secret, timeStep(Date.now())) },
-      });
+      await enrolTotp(app, account);
       const resealed = await runCli(['secrets', 'reseal'], {
         ...env,
         MFA_KEY: OTHER_KEY,
