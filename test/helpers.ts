@@ -44,6 +44,16 @@ export function describeEachDatabase(title: string, suite: (db: TestDatabase) =>
   });
 }
 
+/** Runs `suite` on PostgreSQL when the run has one (always under CI=true), else on SQLite. */
+export function describeOneDatabase(title: string, suite: (db: TestDatabase) => void): void {
+  const postgresUrl = inject('postgresUrl');
+  const db: TestDatabase = postgresUrl ? { name: 'postgres', url: () => postgresUrl } : sqliteDatabase();
+  describe(`${title} [${db.name}]`, () => suite(db));
+  afterAll(() => {
+    for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+}
+
 /**
  * Runs `suite` once per store Ras can run on: SQLite, PostgreSQL, and PostgreSQL with the login throttle and
  * rate limits in Redis (`env` carries REDIS_URL). Under CI=true every one runs.

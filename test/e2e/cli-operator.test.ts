@@ -3,7 +3,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   buildTestApp,
   databaseOfItsOwn,
-  describeEachDatabase,
+  describeOneDatabase,
   PASSWORD,
   signupAccount,
   TEST_MFA_KEY,
@@ -13,7 +13,10 @@ import { enrolTotp } from '../second-factor.js';
 
 const OTHER_KEY = Buffer.alloc(32, 9).toString('base64');
 
-describeEachDatabase(
+// One database: each command spawns a process (seconds under load), and what the commands do is tested on SQLite
+// and PostgreSQL at the domain and HTTP level (admin.test.ts, second-factor.test.ts, reseal.test.ts). PostgreSQL
+// when the run has it (always under CI=true), as production's several-instance database.
+describeOneDatabase(
   'ras admin-keys, users list/search, users mfa-reset, secrets reseal (CLI)',
   (database) => {
     let app: FastifyInstance;
