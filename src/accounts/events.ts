@@ -9,7 +9,8 @@
 import { randomBytes } from 'node:crypto';
 import type { AccountsContext, ClientInfo } from './context.js';
 import { recordedClient } from './client-address.js';
-import type { Store } from './storage.js';
+import type { EventFilter, Store } from './storage.js';
+import { keysetPage, type Page } from './pages.js';
 import { EVENT_TYPES, type EventData, type EventRecord, type EventType } from './event-types.js';
 
 export * from './event-types.js';
@@ -74,11 +75,27 @@ export async function listEventsOf(
   ctx: Pick<AccountsContext, 'store'>,
   userId: number,
   page: { limit: number; before?: string },
-): Promise<{ events: EventRecord[]; nextBefore: string | null }> {
-  const limit = Math.min(Math.max(1, page.limit), EVENT_PAGE.max);
-  const rows = await ctx.store.events.listOfUser(userId, { limit: limit + 1, before: page.before });
-  const events = rows.slice(0, limit);
-  return { events, nextBefore: rows.length > limit ? events[events.length - 1]!.uid : null };
+): Promise<Page<EventRecord, string>> {
+  return keysetPage(
+    page.limit,
+    EVENT_PAGE.max,
+    (limit) => ctx.store.events.listOfUser(userId, { limit, before: page.before }),
+    (event) => event.uid,
+  );
+}
+
+/** One page of the whole log (operators), oldest first, at most `max` events, and the `after` of the next. */
+export function listEvents(
+  ctx: Pick<AccountsContext, 'store'>,
+  filter: EventFilter,
+  max: number,
+): Promise<Page<EventRecord, string>> {
+  return keysetPage(
+    filter.limit,
+    max,
+    (limit) => ctx.store.events.list({ ...filter, limit }),
+    (event) => event.uid,
+  );
 }
 
 /** An event as the API, the CLI and webhooks show it. */

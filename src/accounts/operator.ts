@@ -14,6 +14,7 @@ import { recordEvent } from './events.js';
 import { acceptNewPassword } from './password-policy.js';
 import { EmailTakenError, type UserRecord, type UserSearch } from './storage.js';
 import { markEmailVerified } from './verification.js';
+import { keysetPage, type Page } from './pages.js';
 
 export const USER_PAGE = { default: 100, max: 1000 } as const;
 
@@ -21,11 +22,13 @@ export const USER_PAGE = { default: 100, max: 1000 } as const;
 export async function searchAccounts(
   ctx: Pick<AccountsContext, 'store'>,
   search: UserSearch,
-): Promise<{ users: UserRecord[]; nextAfter: number | null }> {
-  const limit = Math.min(Math.max(1, search.limit), USER_PAGE.max);
-  const rows = await ctx.store.users.searchUsers({ ...search, limit: limit + 1 });
-  const users = rows.slice(0, limit);
-  return { users, nextAfter: rows.length > limit ? users[users.length - 1]!.id : null };
+): Promise<Page<UserRecord, number>> {
+  return keysetPage(
+    search.limit,
+    USER_PAGE.max,
+    (limit) => ctx.store.users.searchUsers({ ...search, limit }),
+    (user) => user.id,
+  );
 }
 
 /** An account as the operator sees it: never its hash. */

@@ -16,6 +16,7 @@ import type { AccountsContext, ClientInfo } from './context.js';
 import { AccountError } from './errors.js';
 import { recordedClient } from './client-address.js';
 import { recordEvent } from './events.js';
+import { keysetPage, type Page } from './pages.js';
 import type { ActiveSession, CheckedCredentials, SessionPage, SessionRecord } from './storage.js';
 
 export const LAST_SEEN_RESOLUTION_MS = 60 * 60 * 1000;
@@ -80,14 +81,13 @@ export async function listSessions(
   ctx: Pick<AccountsContext, 'store' | 'now'>,
   userId: number,
   page: SessionPage,
-): Promise<{ sessions: SessionRecord[]; nextBefore: number | null }> {
-  const limit = Math.min(Math.max(1, page.limit), SESSION_PAGE.max);
-  const rows = await ctx.store.sessions.listActiveSessionsOfUser(userId, ctx.now(), {
-    limit: limit + 1,
-    before: page.before,
-  });
-  const sessions = rows.slice(0, limit);
-  return { sessions, nextBefore: rows.length > limit ? sessions[sessions.length - 1]!.id : null };
+): Promise<Page<SessionRecord, number>> {
+  return keysetPage(
+    page.limit,
+    SESSION_PAGE.max,
+    (limit) => ctx.store.sessions.listActiveSessionsOfUser(userId, ctx.now(), { limit, before: page.before }),
+    (session) => session.id,
+  );
 }
 
 /** Every live session of the account, newest first, page by page (for operators). */
@@ -99,8 +99,8 @@ export async function allSessions(
   let before: number | undefined;
   do {
     const page = await listSessions(ctx, userId, { limit: SESSION_PAGE.max, before });
-    sessions.push(...page.sessions);
-    before = page.nextBefore ?? undefined;
+    sessions.push(...page.rows);
+    before = page.next ?? undefined;
   } while (before !== undefined);
   return sessions;
 }

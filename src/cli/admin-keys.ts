@@ -36,6 +36,6 @@ export async function listUsersCommand(
     after: flags.after,
     limit: Math.min(flags.limit, USER_PAGE.max),
   });
-  for (const user of page.users) console.log(JSON.stringify(operatorView(user)));
-  if (page.nextAfter !== null) console.error(`more: --after ${page.nextAfter}`);
+  for (const user of page.rows) console.log(JSON.stringify(operatorView(user)));
+  if (page.next !== null) console.error(`more: --after ${page.next}`);
 }

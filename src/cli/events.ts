@@ -1,5 +1,5 @@
 import type { AccountsContext } from '../accounts/context.js';
-import { eventView } from '../accounts/events.js';
+import { eventView, listEvents } from '../accounts/events.js';
 import { findAccount } from '../accounts/lookup.js';
 import { AccountNotFound } from './users.js';
 
@@ -22,12 +22,11 @@ export async function listEventsCommand(ctx: AccountsContext, flags: EventsListF
     if (!user) throw new AccountNotFound(flags.user);
     userId = user.id;
   }
-  const events = await ctx.store.events.list({
-    userId,
-    type: flags.type,
-    after: flags.after,
-    limit: flags.limit + 1,
-  });
-  for (const event of events.slice(0, flags.limit)) console.log(JSON.stringify(eventView(event)));
-  if (events.length > flags.limit) console.error(`more: --after ${events[flags.limit - 1]!.uid}`);
+  const page = await listEvents(
+    ctx,
+    { userId, type: flags.type, after: flags.after, limit: flags.limit },
+    flags.limit,
+  );
+  for (const event of page.rows) console.log(JSON.stringify(eventView(event)));
+  if (page.next !== null) console.error(`more: --after ${page.next}`);
 }

@@ -86,7 +86,7 @@ export const eventsRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext }> =
       const { session } = authOf(request);
       const { limit = EVENT_PAGE.default, before } = request.query;
       const page = await listEventsOf(ctx, session.userId, { limit, before });
-      return { ...envelope(200, MESSAGES.events, page.events.map(eventView)), next_before: page.nextBefore };
+      return { ...envelope(200, MESSAGES.events, page.rows.map(eventView)), next_before: page.next };
     },
   );
 };

@@ -48,8 +48,8 @@ export const sessionsRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext }>
       const { session } = authOf(request);
       const { limit = SESSION_PAGE.default, before } = request.query;
       const page = await listSessions(ctx, session.userId, { limit, before });
-      const sessions = page.sessions.map((s) => ({ ...sessionView(s), current: s.id === session.sessionId }));
-      return { ...envelope(200, MESSAGES.sessions, sessions), next_before: page.nextBefore };
+      const sessions = page.rows.map((s) => ({ ...sessionView(s), current: s.id === session.sessionId }));
+      return { ...envelope(200, MESSAGES.sessions, sessions), next_before: page.next };
     },
   );
 

@@ -3,7 +3,7 @@ import { type TSchema, Type } from '@sinclair/typebox';
 import type { AccountsContext } from '../../accounts/context.js';
 import { deleteAccount } from '../../accounts/deletion.js';
 import { AccountError } from '../../accounts/errors.js';
-import { EVENT_TYPES, eventView } from '../../accounts/events.js';
+import { EVENT_TYPES, eventView, listEvents } from '../../accounts/events.js';
 import {
   createAccount,
   operatorView,
@@ -102,7 +102,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext }> = 
         after,
         limit,
       });
-      return { ...envelope(200, 'users', page.users.map(operatorView)), next_after: page.nextAfter };
+      return { ...envelope(200, 'users', page.rows.map(operatorView)), next_after: page.next };
     },
   );
 
@@ -355,12 +355,8 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext }> = 
     },
     async (request) => {
       const { user_id: userId, type, after, limit = 100 } = request.query;
-      const rows = await ctx.store.events.list({ userId, type, after, limit: limit + 1 });
-      const events = rows.slice(0, limit);
-      return {
-        ...envelope(200, MESSAGES.events, events.map(eventView)),
-        next_after: rows.length > limit ? events[events.length - 1]!.uid : null,
-      };
+      const page = await listEvents(ctx, { userId, type, after, limit }, 1000);
+      return { ...envelope(200, MESSAGES.events, page.rows.map(eventView)), next_after: page.next };
     },
   );
 };
