@@ -27,6 +27,7 @@ import { sessionsRoutes } from './http/sessions.routes.js';
 import { eventsRoutes } from './http/events.routes.js';
 import { secondFactorLoginRoutes, secondFactorRoutes } from './http/second-factor.routes.js';
 import { signupLoginRoutes, userRoutes } from './http/users.routes.js';
+import { passkeyLoginRoutes, passkeyRoutes } from './http/passkeys.routes.js';
 import { ownAccountScope } from './http/auth-guard.js';
 import { openServices, type Services } from './services.js';
 import type { WebhookDeliverer } from './webhooks/deliverer.js';
@@ -102,12 +103,14 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await app.register(signupLoginRoutes, { ctx, limits });
   await app.register(recoveryRoutes, { ctx, limits });
   await app.register(secondFactorLoginRoutes, { ctx, limits });
+  await app.register(passkeyLoginRoutes, { ctx, limits });
   await app.register(async (scope) => {
     ownAccountScope(scope, ctx);
     await scope.register(userRoutes, { ctx });
     await scope.register(sessionsRoutes, { ctx });
     await scope.register(eventsRoutes, { ctx });
     await scope.register(secondFactorRoutes, { ctx, limits });
+    await scope.register(passkeyRoutes, { ctx });
     await scope.register(accountRoutes, { ctx, limits });
     await scope.register(lifecycleRoutes, { ctx, limits });
   });

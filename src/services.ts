@@ -98,6 +98,7 @@ export async function openServices(config: Config, options: ServiceOptions = {})
     requireVerifiedEmail: config.requireVerifiedEmail,
     secrets,
     appName: config.appName,
+    relyingParty: { id: config.webauthn.rpId, origins: config.webauthn.origins },
   };
   if (config.mail && background) {
     deliverer = new MailDeliverer({

@@ -21,8 +21,17 @@ export interface AccountsContext {
   appName: string;
   /** Seals and opens the secrets Ras reads back (MFA_KEY); null without it. */
   secrets: SecretBox | null;
+  /** The WebAuthn relying party passkeys are bound to (WEBAUTHN_RP_ID, WEBAUTHN_ORIGINS). */
+  relyingParty: RelyingParty;
   /** REQUIRE_VERIFIED_EMAIL: a correct login of an unverified account opens no session. */
   requireVerifiedEmail: boolean;
+}
+
+export interface RelyingParty {
+  /** The domain passkeys are bound to. */
+  id: string;
+  /** The origins a ceremony may come from (the account page's). */
+  origins: string[];
 }
 
 /** Who is asking: recorded on the session a login opens, shown back in the session list. */

@@ -22,7 +22,11 @@ export type AccountErrorCode =
   | 'mfa_code_invalid'
   | 'mfa_token_invalid'
   | 'mfa_already_enabled'
-  | 'mfa_not_enabled';
+  | 'mfa_not_enabled'
+  | 'passkey_invalid'
+  | 'passkey_exists'
+  | 'passkey_not_found'
+  | 'passkey_name_invalid';
 
 export interface AccountErrorDetails {
   /**

@@ -6,6 +6,10 @@
  * (a wrong code is a failed login). A right code opens the session in the transaction that uses the code and
  * ends the challenge, and only under the credentials the password was checked against.
  */
+import {
+  generateAuthenticationOptions,
+  type PublicKeyCredentialRequestOptionsJSON,
+} from '@simplewebauthn/server';
 import { addressKeyOf } from './client-address.js';
 import type { AccountsContext, ClientInfo, SignedIn } from './context.js';
 import { AccountError } from './errors.js';
@@ -13,6 +17,15 @@ import { recordEvent } from './events.js';
 import { useSecondFactorCode } from './second-factor.js';
 import { createSession } from './sessions.js';
 import type { UserRecord } from './storage.js';
+import {
+  CHALLENGE_TTL_MS,
+  ceremonyResponseOf,
+  consumeChallengeOf,
+  newChallenge,
+  saveChallenge,
+  verifyAssertion,
+  type VerifiedAssertion,
+} from './webauthn.js';
 import { generateToken, hashToken } from '../crypto/tokens.js';
 
 export const MFA_TOKEN_TTL_MS = 300_000;
@@ -42,8 +55,10 @@ export async function openSecondFactorChallenge(
     now,
     expiresAt: now + MFA_TOKEN_TTL_MS,
   });
-  const methods: SecondFactorMethod[] = ['totp'];
+  const methods: SecondFactorMethod[] = [];
+  if ((await ctx.store.mfa.findTotp(user.id))?.confirmed) methods.push('totp');
   if ((await ctx.store.mfa.countRecoveryCodes(user.id)) > 0) methods.push('recovery_code');
+  if ((await ctx.store.passkeys.countOfUser(user.id)) > 0) methods.push('webauthn');
   return { user: { id: user.id }, mfaToken, methods };
 }
 
@@ -51,9 +66,11 @@ export interface SecondFactorInput {
   mfa_token: unknown;
   code?: unknown;
   recovery_code?: unknown;
+  /** A passkey's authentication response to the options of `/login/mfa/options/`. */
+  webauthn?: unknown;
 }
 
-/** Completes the login with a TOTP code or a recovery code: the seed's login answer, a new session. */
+/** Completes the login with a TOTP code, a recovery code or a passkey: the seed's login answer, a new session. */
 export async function completeSecondFactor(
   ctx: AccountsContext,
   input: SecondFactorInput,
@@ -73,10 +90,15 @@ export async function completeSecondFactor(
     });
   let opened: SignedIn | undefined;
   try {
+    const passkey =
+      input.webauthn === undefined
+        ? undefined
+        : await passkeyFactor(ctx, input.webauthn, { mfaTokenHash: tokenHash, userId: user.id }, client);
     opened = await ctx.store.transaction(async (tx) => {
       const method = await useSecondFactorCode(ctx, tx, user.id, {
         totp: input.code,
         recoveryCode: input.recovery_code,
+        passkey,
       });
       if (!method) return undefined;
       if (!(await tx.mfa.consumeChallenge(tokenHash))) throw new AccountError('mfa_token_invalid');
@@ -103,4 +125,52 @@ export async function completeSecondFactor(
   }
   await ctx.throttle.succeeded(attempt);
   return opened;
+}
+
+/** Options for the second step of a password login with a passkey: the account's passkeys, this login's challenge. */
+export async function secondFactorPasskeyOptions(
+  ctx: AccountsContext,
+  input: { mfa_token?: unknown },
+): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  if (typeof input.mfa_token !== 'string' || input.mfa_token.length > 200)
+    throw new AccountError('mfa_token_invalid');
+  const mfaTokenHash = hashToken(input.mfa_token);
+  const login = await ctx.store.mfa.findLiveChallenge(mfaTokenHash, ctx.now(), MAX_CODES);
+  if (!login) throw new AccountError('mfa_token_invalid');
+  const passkeys = await ctx.store.passkeys.listOfUser(login.userId);
+  if (passkeys.length === 0) throw new AccountError('passkey_not_found', { userId: login.userId });
+  const options = await generateAuthenticationOptions({
+    rpID: ctx.relyingParty.id,
+    challenge: newChallenge(),
+    timeout: CHALLENGE_TTL_MS,
+    userVerification: 'required',
+    allowCredentials: passkeys.map((passkey) => ({
+      id: passkey.credentialId,
+      transports: passkey.transports,
+    })),
+  });
+  await saveChallenge(ctx, options.challenge, { purpose: 'mfa', userId: login.userId, mfaTokenHash });
+  return options;
+}
+
+/**
+ * Checks a passkey response given as the second step of the login with this `ras_mfa_…` token: undefined
+ * (a wrong code) unless it answers that login's challenge with one of the account's passkeys.
+ */
+export async function passkeyFactor(
+  ctx: AccountsContext,
+  value: unknown,
+  login: { mfaTokenHash: string; userId: number },
+  client: ClientInfo,
+): Promise<VerifiedAssertion | undefined> {
+  try {
+    const response = ceremonyResponseOf(value);
+    const { challenge, issuedFor } = await consumeChallengeOf(ctx, response, 'mfa');
+    if (issuedFor.mfaTokenHash !== login.mfaTokenHash || issuedFor.userId !== login.userId) return undefined;
+    const assertion = await verifyAssertion(ctx, response, challenge, client);
+    return assertion?.passkey.userId === login.userId ? assertion : undefined;
+  } catch (error) {
+    if (error instanceof AccountError) return undefined;
+    throw error;
+  }
 }

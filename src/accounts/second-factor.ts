@@ -16,7 +16,8 @@ import type { AccountsContext, ClientInfo } from './context.js';
 import { verifyCredentials } from './credentials.js';
 import { AccountError } from './errors.js';
 import { recordEvent } from './events.js';
-import type { ActiveSession, Store } from './storage.js';
+import type { ActiveSession, PasskeyRecord, Store } from './storage.js';
+import type { VerifiedAssertion } from './webauthn.js';
 
 export const RECOVERY_CODE_COUNT = 10;
 
@@ -99,6 +100,7 @@ export async function confirmTotp(
 export interface SecondFactorStatus {
   totp: boolean;
   recoveryCodesLeft: number;
+  passkeys: PasskeyRecord[];
 }
 
 export async function secondFactorStatus(
@@ -109,6 +111,7 @@ export async function secondFactorStatus(
   return {
     totp: totp?.confirmed ?? false,
     recoveryCodesLeft: await ctx.store.mfa.countRecoveryCodes(userId),
+    passkeys: await ctx.store.passkeys.listOfUser(userId),
   };
 }
 
@@ -125,15 +128,22 @@ export async function renewRecoveryCodes(
 }
 
 /**
- * Whether `code` is a current TOTP code of the account (recording its step, so it is not accepted again) or
- * one of its recovery codes (using it up), in `tx`.
+ * Whether `code` is a current TOTP code of the account (recording its step, so it is not accepted again), one
+ * of its recovery codes (using it up), or a verified passkey signature (recording the use), in `tx`.
  */
 export async function useSecondFactorCode(
   ctx: Pick<AccountsContext, 'secrets' | 'now'>,
   tx: Store,
   userId: number,
-  code: { totp?: unknown; recoveryCode?: unknown },
-): Promise<'totp' | 'recovery_code' | undefined> {
+  code: { totp?: unknown; recoveryCode?: unknown; passkey?: VerifiedAssertion },
+): Promise<'totp' | 'recovery_code' | 'webauthn' | undefined> {
+  if (code.passkey) {
+    const { passkey, newCounter } = code.passkey;
+    // The passkey must still be there, unused since it was checked.
+    return (await tx.passkeys.recordUse(passkey.id, passkey.counter, newCounter, ctx.now()))
+      ? 'webauthn'
+      : undefined;
+  }
   if (typeof code.recoveryCode === 'string' && code.recoveryCode.length <= 64)
     return (await tx.mfa.useRecoveryCode(userId, recoveryCodeHash(code.recoveryCode)))
       ? 'recovery_code'
@@ -169,13 +179,19 @@ export async function disableTotp(
   });
 }
 
-/** The operator removes the factor of an account whose owner lost it (`ras users mfa-reset`). False if none. */
+/**
+ * The operator removes every second factor (TOTP, recovery codes, passkeys) of an account whose owner lost
+ * them (`ras users mfa-reset`). False if there was none.
+ */
 export function resetSecondFactor(
   ctx: Pick<AccountsContext, 'store' | 'now' | 'mail'>,
   user: { id: number; email: string },
   client: ClientInfo,
 ): Promise<boolean> {
-  return ctx.store.transaction((tx) => removeFactor(ctx, tx, user, client));
+  return ctx.store.transaction(async (tx) => {
+    const passkeys = await tx.passkeys.removeAllOfUser(user.id);
+    return (await removeFactor(ctx, tx, user, client, 'all')) || passkeys > 0;
+  });
 }
 
 /** Removes the factor and its recovery codes, with the event and the owner's notice; false if there was none. */
@@ -184,9 +200,10 @@ async function removeFactor(
   tx: Store,
   user: { id: number; email: string },
   client: ClientInfo,
+  method: 'totp' | 'all' = 'totp',
 ): Promise<boolean> {
   if (!(await tx.mfa.removeSecondFactor(user.id))) return false;
-  await recordEvent(ctx, tx, 'user.mfa.disabled', { userId: user.id, client, data: { method: 'totp' } });
+  await recordEvent(ctx, tx, 'user.mfa.disabled', { userId: user.id, client, data: { method } });
   await queueMail(ctx, tx, { userId: user.id, kind: 'mfa_disabled', to: user.email });
   return true;
 }

@@ -339,7 +339,10 @@ export interface SecondFactorStore {
   /** Deletes the account's code with this hash: true for the one caller that did (a code works once). */
   useRecoveryCode(userId: number, codeHash: string): Promise<boolean>;
   countRecoveryCodes(userId: number): Promise<number>;
-  /** Removes the factor: the TOTP secret, the recovery codes, pending challenges; clears `mfa_enabled`. */
+  /**
+   * Removes the TOTP factor: the secret, the recovery codes, pending challenges; clears `mfa_enabled` unless a
+   * passkey remains.
+   */
   removeSecondFactor(userId: number): Promise<boolean>;
   openChallenge(challenge: {
     tokenHash: string;
@@ -357,13 +360,77 @@ export interface SecondFactorStore {
     now: number,
     maxAttempts: number,
   ): Promise<MfaChallenge | undefined>;
+  /** The live challenge with this hash that has codes left, without counting one (to offer a passkey). */
+  findLiveChallenge(tokenHash: string, now: number, maxAttempts: number): Promise<MfaChallenge | undefined>;
   /** Ends the challenge (its code was right): true for the one caller that did. */
   consumeChallenge(tokenHash: string): Promise<boolean>;
+}
+
+/** A registered passkey (WebAuthn credential). Ids and keys are base64url; the public key opens nothing. */
+export interface PasskeyRecord {
+  id: number;
+  userId: number;
+  credentialId: string;
+  publicKey: string;
+  /** The signature counter last seen: a later use must show a higher one (0 stays 0 for counterless keys). */
+  counter: number;
+  transports: string[];
+  name: string;
+  createdAt: number;
+  lastUsedAt: number | null;
+}
+
+export interface NewPasskey {
+  userId: number;
+  credentialId: string;
+  publicKey: string;
+  counter: number;
+  transports: string[];
+  name: string;
+  createdAt: number;
+}
+
+/** What a WebAuthn challenge was issued for: adding a passkey, a passwordless login, a login's second step. */
+export type WebAuthnPurpose = 'register' | 'login' | 'mfa';
+
+export interface WebAuthnChallenge {
+  purpose: WebAuthnPurpose;
+  /** The account it was issued to (none for a passwordless login: the passkey tells). */
+  userId: number | null;
+  /** For `mfa`: the hash of the login's `ras_mfa_…` token it belongs to. */
+  mfaTokenHash: string | null;
+}
+
+export interface PasskeyStore {
+  /** Stores the passkey; undefined when its credential id is registered already. */
+  add(passkey: NewPasskey): Promise<number | undefined>;
+  listOfUser(userId: number): Promise<PasskeyRecord[]>;
+  countOfUser(userId: number): Promise<number>;
+  findByCredentialId(credentialId: string): Promise<PasskeyRecord | undefined>;
+  /** Deletes the account's passkey: true for the one caller that did. */
+  remove(userId: number, id: number): Promise<boolean>;
+  removeAllOfUser(userId: number): Promise<number>;
+  /**
+   * Records a use (the new counter, the time) if the passkey still exists with the counter that was checked:
+   * a passkey removed, or used by another login, since the check is refused.
+   */
+  recordUse(id: number, checkedCounter: number, newCounter: number, now: number): Promise<boolean>;
+  /** Stores an outstanding challenge (and deletes expired ones). */
+  saveChallenge(
+    challenge: WebAuthnChallenge & { challengeHash: string; now: number; expiresAt: number },
+  ): Promise<void>;
+  /** Deletes the live challenge with this hash and purpose and returns it: of concurrent callers, one gets it. */
+  consumeChallenge(
+    challengeHash: string,
+    purpose: WebAuthnPurpose,
+    now: number,
+  ): Promise<WebAuthnChallenge | undefined>;
 }
 
 export interface Store {
   users: UserStore;
   mfa: SecondFactorStore;
+  passkeys: PasskeyStore;
   adminKeys: AdminKeyStore;
   sessions: SessionStore;
   tokens: AccountTokenStore;

@@ -66,6 +66,10 @@ const ACCOUNT_ERRORS: Record<AccountErrorCode, (error: AccountError) => HttpAnsw
   mfa_token_invalid: () => ({ status: 400, body: envelope(400, MESSAGES.linkInvalid) }),
   mfa_already_enabled: () => ({ status: 400, body: envelope(400, MESSAGES.mfaAlreadyEnabled) }),
   mfa_not_enabled: () => ({ status: 400, body: envelope(400, MESSAGES.mfaNotEnabled) }),
+  passkey_invalid: () => ({ status: 400, body: envelope(400, MESSAGES.passkeyInvalid) }),
+  passkey_exists: () => ({ status: 400, body: envelope(400, MESSAGES.passkeyExists) }),
+  passkey_not_found: () => ({ status: 404, body: envelope(404, MESSAGES.passkeyNotFound) }),
+  passkey_name_invalid: () => ({ status: 400, body: envelope(400, MESSAGES.passkeyNameInvalid) }),
 };
 
 const HTTP_REFUSALS: Record<HttpRefusalCode, (refusal: HttpRefusal) => HttpAnswer> = {

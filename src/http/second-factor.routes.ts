@@ -149,7 +149,12 @@ export const secondFactorRoutes: FastifyPluginAsyncTypebox<{
       return envelope(200, MESSAGES.mfaStatus, {
         totp: status.totp,
         recovery_codes_left: status.recoveryCodesLeft,
-        passkeys: [],
+        passkeys: status.passkeys.map((passkey) => ({
+          id: passkey.id,
+          name: passkey.name,
+          created_at: new Date(passkey.createdAt).toISOString(),
+          last_used_at: passkey.lastUsedAt === null ? null : new Date(passkey.lastUsedAt).toISOString(),
+        })),
       });
     },
   );
@@ -230,13 +235,20 @@ export const secondFactorLoginRoutes: FastifyPluginAsyncTypebox<{
       config: limits.passwordCheck,
       schema: {
         tags: ['users'],
-        summary: 'Complete a login with a second factor: the mfa_token and a TOTP code or a recovery code',
+        summary:
+          'Complete a login with a second factor: the mfa_token and a TOTP code, a recovery code or a passkey',
         body: Type.Object(
           {
             mfa_token: LenientString({ description: 'From the login answer (`second factor required`)' }),
             code: Type.Optional(LenientString({ description: 'The 6-digit code the app shows now' })),
             recovery_code: Type.Optional(
               LenientString({ description: 'One of the recovery codes, instead' }),
+            ),
+            webauthn: Type.Optional(
+              Type.Unknown({
+                description:
+                  'Or a passkey: the browser’s answer to the options of /login/mfa/options/ (`startAuthentication`)',
+              }),
             ),
           },
           { title: 'SecondFactor', additionalProperties: true },

@@ -16,6 +16,7 @@ describe('migrations', () => {
         '0007-events',
         '0008-second-factor',
         '0009-admin',
+        '0010-passkeys',
       ]);
       expect(await migrateToLatest(database.db)).toEqual([]);
       const users = await database.db.selectFrom('users').select('id').execute();

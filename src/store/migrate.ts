@@ -8,6 +8,7 @@ import * as bigintIds from './migrations/0006-bigint-ids.js';
 import * as events from './migrations/0007-events.js';
 import * as secondFactor from './migrations/0008-second-factor.js';
 import * as admin from './migrations/0009-admin.js';
+import * as passkeys from './migrations/0010-passkeys.js';
 
 /** Every migration, in order. Listed here rather than read from disk so the built package needs no file lookups. */
 const migrations: Record<string, Migration> = {
@@ -20,6 +21,7 @@ const migrations: Record<string, Migration> = {
   '0007-events': events,
   '0008-second-factor': secondFactor,
   '0009-admin': admin,
+  '0010-passkeys': passkeys,
 };
 
 /**

@@ -166,6 +166,31 @@ export interface AdminKeysTable {
   last_used_at: number | null;
 }
 
+/** A registered passkey: its credential id and COSE public key (base64url), the signature counter last seen. */
+export interface PasskeysTable {
+  id: Generated<number>;
+  user_id: number;
+  credential_id: string;
+  public_key: string;
+  counter: number;
+  /** Comma-separated, as the browser reported them (hints for the next ceremony). */
+  transports: string;
+  name: string;
+  created_at: number;
+  last_used_at: number | null;
+}
+
+/** An outstanding WebAuthn ceremony: the challenge's SHA-256; deleted by the statement that uses it. */
+export interface WebAuthnChallengesTable {
+  id: Generated<number>;
+  challenge_hash: string;
+  purpose: string;
+  user_id: number | null;
+  mfa_token_hash: string | null;
+  created_at: number;
+  expires_at: number;
+}
+
 export interface Tables {
   users: UsersTable;
   sessions: SessionsTable;
@@ -179,4 +204,6 @@ export interface Tables {
   mfa_recovery_codes: MfaRecoveryCodesTable;
   mfa_challenges: MfaChallengesTable;
   admin_keys: AdminKeysTable;
+  passkeys: PasskeysTable;
+  webauthn_challenges: WebAuthnChallengesTable;
 }

@@ -90,6 +90,14 @@ export class KyselySecondFactorStore implements SecondFactorStore {
       .set({ mfa_enabled: 0 })
       .where('id', '=', userId)
       .where('mfa_enabled', '=', 1)
+      // A passkey is a second factor too: while one remains, the account keeps asking for it.
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb.selectFrom('passkeys').select('passkeys.id').whereRef('passkeys.user_id', '=', 'users.id'),
+          ),
+        ),
+      )
       .executeTakeFirst();
     return removed.numDeletedRows > 0n || user.numUpdatedRows > 0n;
   }
@@ -131,6 +139,21 @@ export class KyselySecondFactorStore implements SecondFactorStore {
       .where('expires_at', '>', now)
       .where('attempts', '<', maxAttempts)
       .returning(['user_id', 'credentials_version'])
+      .executeTakeFirst();
+    return row && { userId: Number(row.user_id), credentialsVersion: row.credentials_version };
+  }
+
+  async findLiveChallenge(
+    tokenHash: string,
+    now: number,
+    maxAttempts: number,
+  ): Promise<MfaChallenge | undefined> {
+    const row = await this.db
+      .selectFrom('mfa_challenges')
+      .select(['user_id', 'credentials_version'])
+      .where('token_hash', '=', tokenHash)
+      .where('expires_at', '>', now)
+      .where('attempts', '<', maxAttempts)
       .executeTakeFirst();
     return row && { userId: Number(row.user_id), credentialsVersion: row.credentials_version };
   }

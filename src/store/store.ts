@@ -10,6 +10,7 @@ import { KyselyEventStore } from './events.store.js';
 import { KyselyWebhookStore } from './webhooks.store.js';
 import { KyselySecondFactorStore } from './second-factor.store.js';
 import { KyselyAdminKeyStore } from './admin-keys.store.js';
+import { KyselyPasskeyStore } from './passkeys.store.js';
 
 /** Who to tell once a transaction that queued work has committed. */
 export interface CommitHooks {
@@ -30,6 +31,7 @@ export interface CommitHooks {
 export class KyselyStore implements Store {
   readonly users: KyselyUserStore;
   readonly mfa: KyselySecondFactorStore;
+  readonly passkeys: KyselyPasskeyStore;
   readonly adminKeys: KyselyAdminKeyStore;
   readonly sessions: KyselySessionStore;
   readonly tokens: KyselyTokenStore;
@@ -48,6 +50,7 @@ export class KyselyStore implements Store {
   ) {
     this.users = new KyselyUserStore(db);
     this.mfa = new KyselySecondFactorStore(db);
+    this.passkeys = new KyselyPasskeyStore(db);
     this.adminKeys = new KyselyAdminKeyStore(db);
     this.sessions = new KyselySessionStore(db);
     this.tokens = new KyselyTokenStore(db);
