@@ -21,6 +21,7 @@ import { MESSAGES } from './http/messages.js';
 import { LENIENT } from './http/schemas.js';
 import { methodNotAllowed } from './http/method-not-allowed.js';
 import { opsRoutes } from './http/ops.routes.js';
+import { registerAccountPage } from './http/account-page.js';
 import { registerOpenApi } from './http/openapi.js';
 import { registerRateLimits, routeLimits } from './http/rate-limits.js';
 import { sessionsRoutes } from './http/sessions.routes.js';
@@ -115,6 +116,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     await scope.register(lifecycleRoutes, { ctx, limits });
   });
   await app.register(opsRoutes, { checks: services.checks });
+  await registerAccountPage(app);
   notAllowed.register();
   return app;
 }

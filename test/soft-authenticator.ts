@@ -53,7 +53,7 @@ export class SoftAuthenticator {
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const jwk = publicKey.export({ format: 'jwk' });
     const credential: Credential = {
-      id: new Uint8Array(randomBytes(32)) as Uint8Array<ArrayBuffer>,
+      id: new Uint8Array(randomBytes(32)),
       privateKey,
       userHandle: options.user.id,
       counter: 0,

@@ -17,6 +17,8 @@ import { hashToken } from '../crypto/tokens.js';
 export const CHALLENGE_TTL_MS = 300_000;
 /** Largest JSON response accepted from a browser, in characters per field (a credential id is ≤ 1023 bytes). */
 const FIELD_MAX = 16_384;
+/** The response's base64url fields the library decodes: strings or absent. */
+const ENCODED_FIELDS = ['attestationObject', 'authenticatorData', 'signature', 'userHandle', 'publicKey'];
 
 /** A fresh challenge: 32 random bytes. */
 export function newChallenge(): Uint8Array<ArrayBuffer> {
@@ -54,9 +56,17 @@ export function ceremonyResponseOf(value: unknown): CeremonyResponse {
   const fields = [value.id, value.rawId, value.response.clientDataJSON];
   if (!fields.every((field) => typeof field === 'string' && field.length > 0 && field.length <= FIELD_MAX))
     throw new AccountError('passkey_invalid');
-  for (const field of Object.values(value.response))
-    if (field !== null && field !== undefined && typeof field !== 'string' && !Array.isArray(field))
+  for (const name of ENCODED_FIELDS) {
+    const field = value.response[name];
+    if (field !== undefined && (typeof field !== 'string' || field.length > FIELD_MAX))
       throw new AccountError('passkey_invalid');
+  }
+  const transports = value.response.transports;
+  if (
+    transports !== undefined &&
+    !(Array.isArray(transports) && transports.every((t) => typeof t === 'string'))
+  )
+    throw new AccountError('passkey_invalid');
   if (value.type !== 'public-key') throw new AccountError('passkey_invalid');
   return {
     ...value,

@@ -101,8 +101,59 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Complete a login with a second factor: the mfa_token and a TOTP code or a recovery code */
+        /** Complete a login with a second factor: the mfa_token and a TOTP code, a recovery code or a passkey */
         post: operations["postUsersLoginMfa"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/login/passkey/options/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Options for a passwordless login (discoverable credentials: no email is asked) */
+        post: operations["postUsersLoginPasskeyOptions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/login/passkey/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Log in with a passkey alone: the seed’s login answer, a new session */
+        post: operations["postUsersLoginPasskey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/login/mfa/options/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Options for completing a login with a passkey (the second step) */
+        post: operations["postUsersLoginMfaOptions"];
         delete?: never;
         options?: never;
         head?: never;
@@ -291,6 +342,57 @@ export interface paths {
         /** Turn the second factor off (the password and a current code, or a recovery code) */
         post: operations["postUsersUseridMfaTotpDisable"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{userid}/passkeys/options/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Registration options for a new passkey (for navigator.credentials.create) */
+        post: operations["postUsersUseridPasskeysOptions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{userid}/passkeys/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Register the passkey: the browser’s response to the registration options */
+        post: operations["postUsersUseridPasskeys"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{userid}/passkeys/{passkeyid}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a passkey: it signs in nowhere from now on */
+        delete: operations["deleteUsersUseridPasskeysPasskeyid"];
         options?: never;
         head?: never;
         patch?: never;
@@ -491,6 +593,49 @@ export interface components {
         InvalidToken: {
             message: string;
         };
+        NewPasskey: {
+            /** @description Up to 100 characters; default "Passkey" */
+            name?: string;
+            /** @description The browser’s answer as `@simplewebauthn/browser` returns it (`startRegistration` / `startAuthentication`) */
+            response: unknown;
+        };
+        Passkey: {
+            id: number;
+            name: string;
+            /** Format: date-time */
+            created_at: string;
+        };
+        PasskeyCreationOptions: {
+            /** @description base64url; single use, 300 s */
+            challenge: string;
+            timeout?: number;
+        } & {
+            [key: string]: unknown;
+        };
+        PasskeyCreationOptionsAnswer: {
+            status_code: number;
+            message: string;
+            /** @description PublicKeyCredentialCreationOptionsJSON */
+            result: components["schemas"]["PasskeyCreationOptions"];
+        };
+        PasskeyLogin: {
+            /** @description The browser’s answer as `@simplewebauthn/browser` returns it (`startRegistration` / `startAuthentication`) */
+            response: unknown;
+        };
+        PasskeyLoginOptions: Record<string, never>;
+        PasskeyRequestOptions: {
+            /** @description base64url; single use, 300 s */
+            challenge: string;
+            timeout?: number;
+        } & {
+            [key: string]: unknown;
+        };
+        PasskeyRequestOptionsAnswer: {
+            status_code: number;
+            message: string;
+            /** @description PublicKeyCredentialRequestOptionsJSON */
+            result: components["schemas"]["PasskeyRequestOptions"];
+        };
         PasswordChange: {
             /** @description The password now */
             current_password: string;
@@ -526,6 +671,12 @@ export interface components {
             code?: string;
             /** @description One of the recovery codes, instead */
             recovery_code?: string;
+            /** @description Or a passkey: the browser’s answer to the options of /login/mfa/options/ (`startAuthentication`) */
+            webauthn?: unknown;
+        };
+        SecondFactorOptions: {
+            /** @description From the login answer (`second factor required`) */
+            mfa_token: string;
         };
         SecondFactorRequired: {
             status_code: number;
@@ -1032,6 +1183,216 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The database (or Redis) does not answer; retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+        };
+    };
+    postUsersLoginPasskeyOptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasskeyLoginOptions"];
+                "application/x-www-form-urlencoded": components["schemas"]["PasskeyLoginOptions"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PasskeyRequestOptionsAnswer"];
+                };
+            };
+            /** @description The body is not valid JSON, or a field is missing */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The body is larger than BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The body is neither JSON nor a urlencoded form */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The database (or Redis) does not answer; retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+        };
+    };
+    postUsersLoginPasskey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasskeyLogin"];
+                "application/x-www-form-urlencoded": components["schemas"]["PasskeyLogin"];
+            };
+        };
+        responses: {
+            /** @description The account and the token of the new session */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignedIn"];
+                };
+            };
+            /** @description The response does not verify: unknown, used or expired challenge, another origin, no user verification, a signature that does not match, or a signature counter that went backwards */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The email is not verified (only with REQUIRE_VERIFIED_EMAIL=on) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The account is deactivated */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The body is larger than BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The body is neither JSON nor a urlencoded form */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The database (or Redis) does not answer; retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+        };
+    };
+    postUsersLoginMfaOptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SecondFactorOptions"];
+                "application/x-www-form-urlencoded": components["schemas"]["SecondFactorOptions"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PasskeyRequestOptionsAnswer"];
+                };
+            };
+            /** @description An unknown, used, expired or exhausted mfa_token */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The account has no passkey */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The body is larger than BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The body is neither JSON nor a urlencoded form */
+            415: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -1871,6 +2232,221 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The database is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+        };
+    };
+    postUsersUseridPasskeysOptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account's numeric id */
+                userid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PasskeyCreationOptionsAnswer"];
+                };
+            };
+            /** @description No credentials (`detail`), or an unknown, expired or revoked token (`message: Invalid Token`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["InvalidToken"];
+                };
+            };
+            /** @description A valid token for another account, or an unknown id (`detail`); with REQUIRE_VERIFIED_EMAIL=on, an account whose address is not verified yet (the envelope) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The user id is not a positive integer */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The database is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+        };
+    };
+    postUsersUseridPasskeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account's numeric id */
+                userid: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewPasskey"];
+                "application/x-www-form-urlencoded": components["schemas"]["NewPasskey"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        status_code: number;
+                        message: string;
+                        result: components["schemas"]["Passkey"];
+                    };
+                };
+            };
+            /** @description The response does not verify, the passkey is registered, or the name is bad */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"] | components["schemas"]["Envelope"] | components["schemas"]["Envelope"];
+                };
+            };
+            /** @description No credentials (`detail`), or an unknown, expired or revoked token (`message: Invalid Token`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["InvalidToken"];
+                };
+            };
+            /** @description A valid token for another account, or an unknown id (`detail`); with REQUIRE_VERIFIED_EMAIL=on, an account whose address is not verified yet (the envelope) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The user id is not a positive integer */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The body is larger than BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The body is neither JSON nor a urlencoded form */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+            /** @description The database is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+        };
+    };
+    deleteUsersUseridPasskeysPasskeyid: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account's numeric id */
+                userid: string;
+                /** @description The passkey id, from `GET …/mfa/` */
+                passkeyid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope"];
+                };
+            };
+            /** @description No credentials (`detail`), or an unknown, expired or revoked token (`message: Invalid Token`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["InvalidToken"];
+                };
+            };
+            /** @description A valid token for another account, or an unknown id (`detail`); with REQUIRE_VERIFIED_EMAIL=on, an account whose address is not verified yet (the envelope) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["Envelope"];
+                };
+            };
+            /** @description `{"detail":"Not found."}` for a user id that is not a positive integer; the envelope for a passkey that is not this account's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["Envelope"];
                 };
             };
             /** @description The database is unavailable */

@@ -1,8 +1,9 @@
 /**
  * `ras/client`: a typed client of the Ras API for TypeScript callers, made with openapi-fetch from types that
  * openapi-typescript generated from the OpenAPI document (`api.ts`; `client.test.ts` fails when they drift
- * from the document the server serves). The token is handled for the caller: signup, login, a password change
- * and a reset answer one, the client keeps it and sends it as `Authorization: Token …`; a logout forgets it.
+ * from the document the server serves). The token is handled for the caller: signup, login (password, second
+ * step or passkey), a password change and a reset answer one, the client keeps it and sends it as
+ * `Authorization: Token …`; a logout forgets it.
  *
  *   const ras = createRasClient('https://accounts.example.com');
  *   const { data } = await ras.api.POST('/api/v1/users/login/', { body: { email, password } });
@@ -31,6 +32,7 @@ const ISSUE_TOKENS = new Set([
   '/api/v1/users/signup/',
   '/api/v1/users/login/',
   '/api/v1/users/login/mfa/',
+  '/api/v1/users/login/passkey/',
   '/api/v1/users/{userid}/password/',
 ]);
 const END_TOKEN = new Set(['/api/v1/users/{userid}/logout/', '/api/v1/users/{userid}/logout/all/']);
