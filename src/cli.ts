@@ -69,7 +69,7 @@ const userCommands: [UsersCommand, string][] = [
   ['verify-email', "mark the account's email as verified"],
   [
     'mfa-reset',
-    'remove the second factor (TOTP, recovery codes) of an owner who lost it; they are told by mail',
+    'remove every second factor (TOTP, recovery codes, passkeys) of an owner who lost them; they are told by mail',
   ],
   ['delete', 'delete the account, its sessions and tokens (the email is free again)'],
 ];

@@ -113,7 +113,7 @@ export async function runUsersCommand(
     case 'mfa-reset':
       console.log(
         (await resetSecondFactor(ctx, user, client))
-          ? `second factor of ${user.email} removed (TOTP and recovery codes); the password alone signs in`
+          ? `second factors of ${user.email} removed (TOTP, recovery codes, passkeys); the password alone signs in`
           : `${user.email} had no second factor`,
       );
       return;

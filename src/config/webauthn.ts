@@ -64,6 +64,7 @@ function originProblem(origin: string, rpId: string): string | undefined {
   } catch {
     return 'is not a URL (scheme://host[:port])';
   }
+  if (url.origin === 'null') return 'is not a URL (scheme://host[:port])';
   if (url.origin !== origin.replace(/\/$/, '')) return `must be an origin only, like ${url.origin}`;
   const local = url.hostname === 'localhost' || url.hostname.endsWith('.localhost');
   if (url.protocol !== 'https:' && !(local && url.protocol === 'http:'))

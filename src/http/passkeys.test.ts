@@ -301,6 +301,26 @@ describeEachDatabase('passkeys (WebAuthn)', (database) => {
     expect(answers.filter((a) => a.statusCode === 400)).toHaveLength(9);
   });
 
+  if (database.name === 'postgres')
+    it('one response sent at once to two instances on one PostgreSQL opens one session', async () => {
+      const second = await buildTestApp(url, { MFA_KEY: TEST_MFA_KEY }, { now: () => clock });
+      try {
+        const { authenticator } = await withPasskey();
+        for (let round = 0; round < 5; round++) {
+          // Options from one instance, the answer to both: the challenge is in the database, used once.
+          const response = authenticator.authenticate(await passwordlessOptions());
+          const both = await Promise.all(
+            [app, second].map((instance) =>
+              instance.inject({ method: 'POST', url: '/api/v1/users/login/passkey/', payload: { response } }),
+            ),
+          );
+          expect(both.map((r) => r.statusCode).sort()).toEqual([200, 400]);
+        }
+      } finally {
+        await second.close();
+      }
+    });
+
   it('a passkey removed between the signature check and the session opens nothing', async () => {
     const { account, authenticator, passkeyId } = await withPasskey();
     const passkeys = app.accounts.store.passkeys;

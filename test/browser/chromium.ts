@@ -11,7 +11,7 @@ export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
  */
 export function describeInChromium(title: string, suite: () => void): void {
   if (existsSync(CHROMIUM_PATH)) {
-    describe(title, suite);
+    describe(title, { timeout: 60_000 }, suite);
     return;
   }
   const problem = `Chromium not found at ${CHROMIUM_PATH} (apt-get install -y chromium, or set CHROMIUM_PATH)`;
