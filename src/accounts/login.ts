@@ -4,9 +4,8 @@ import { verifyCredentials } from './credentials.js';
 import { normalizeEmail } from './email.js';
 import { AccountError } from './errors.js';
 import { normalizePassword } from './password-policy.js';
-import { recordEvent } from './events.js';
 import { openSecondFactorChallenge, type SecondFactorRequired } from './mfa-login.js';
-import { createSession } from './sessions.js';
+import { openLoginSession } from './sessions.js';
 import type { UserRecord } from './storage.js';
 
 export interface LoginInput {
@@ -32,16 +31,7 @@ export async function login(
   await upgradeHashIfNeeded(ctx, user, input.password as string, client);
   if (user.mfaEnabled) return openSecondFactorChallenge(ctx, user);
   const checked = { userId: user.id, credentialsVersion: user.credentialsVersion };
-  const { token } = await ctx.store.transaction(async (tx) => {
-    const session = await createSession({ ...ctx, store: tx }, checked, client);
-    await tx.users.recordLogin(user.id, ctx.now());
-    await recordEvent(ctx, tx, 'user.login.succeeded', {
-      userId: user.id,
-      client,
-      data: { session_id: session.sessionId },
-    });
-    return session;
-  });
+  const { token } = await ctx.store.transaction((tx) => openLoginSession(ctx, tx, checked, client));
   return { user: { id: user.id, email: user.email }, token };
 }
 

@@ -15,7 +15,7 @@ import type { AccountsContext, ClientInfo, SignedIn } from './context.js';
 import { AccountError } from './errors.js';
 import { recordEvent } from './events.js';
 import { useSecondFactorCode } from './second-factor.js';
-import { createSession } from './sessions.js';
+import { openLoginSession } from './sessions.js';
 import type { UserRecord } from './storage.js';
 import {
   CHALLENGE_TTL_MS,
@@ -103,13 +103,7 @@ export async function completeSecondFactor(
       if (!method) return undefined;
       if (!(await tx.mfa.consumeChallenge(tokenHash))) throw new AccountError('mfa_token_invalid');
       const checked = { userId: user.id, credentialsVersion: challenge.credentialsVersion };
-      const { sessionId, token } = await createSession({ ...ctx, store: tx }, checked, client);
-      await tx.users.recordLogin(user.id, ctx.now());
-      await recordEvent(ctx, tx, 'user.login.succeeded', {
-        userId: user.id,
-        client,
-        data: { session_id: sessionId, method },
-      });
+      const { token } = await openLoginSession(ctx, tx, checked, client, { method });
       return { user: { id: user.id, email: user.email }, token };
     });
   } catch (error) {

@@ -11,8 +11,7 @@ import {
 } from '@simplewebauthn/server';
 import type { AccountsContext, ClientInfo, SignedIn } from './context.js';
 import { AccountError } from './errors.js';
-import { recordEvent } from './events.js';
-import { createSession } from './sessions.js';
+import { openLoginSession } from './sessions.js';
 import {
   CHALLENGE_TTL_MS,
   ceremonyResponseOf,
@@ -59,12 +58,9 @@ export async function loginWithPasskey(
     if (!(await tx.passkeys.recordUse(passkey.id, passkey.counter, newCounter, ctx.now())))
       throw new AccountError('passkey_invalid', { userId: user.id });
     const checked = { userId: user.id, credentialsVersion: user.credentialsVersion };
-    const { sessionId, token } = await createSession({ ...ctx, store: tx }, checked, client);
-    await tx.users.recordLogin(user.id, ctx.now());
-    await recordEvent(ctx, tx, 'user.login.succeeded', {
-      userId: user.id,
-      client,
-      data: { session_id: sessionId, method: 'passkey', passkey_id: passkey.id },
+    const { token } = await openLoginSession(ctx, tx, checked, client, {
+      method: 'passkey',
+      passkey_id: passkey.id,
     });
     return { user: { id: user.id, email: user.email }, token };
   });

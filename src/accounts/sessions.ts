@@ -17,7 +17,8 @@ import { AccountError } from './errors.js';
 import { recordedClient } from './client-address.js';
 import { recordEvent } from './events.js';
 import { keysetPage, type Page } from './pages.js';
-import type { ActiveSession, CheckedCredentials, SessionPage, SessionRecord } from './storage.js';
+import type { EventData } from './event-types.js';
+import type { ActiveSession, CheckedCredentials, SessionPage, SessionRecord, Store } from './storage.js';
 
 export const LAST_SEEN_RESOLUTION_MS = 60 * 60 * 1000;
 
@@ -53,6 +54,27 @@ export async function createSession(
     await tx.sessions.trimSessionsOfUser(checked.userId, ctx.sessionsMax);
     return { sessionId, token };
   });
+}
+
+/**
+ * The session a successful login opens, in the login's transaction: with the account's `last_login` and the
+ * `user.login.succeeded` event (its `data` says how: a second-factor method, a passkey).
+ */
+export async function openLoginSession(
+  ctx: Pick<AccountsContext, 'now' | 'sessionTtlMs' | 'sessionsMax'>,
+  tx: Store,
+  checked: CheckedCredentials,
+  client: ClientInfo,
+  data: EventData = {},
+): Promise<OpenedSession> {
+  const opened = await createSession({ ...ctx, store: tx }, checked, client);
+  await tx.users.recordLogin(checked.userId, ctx.now());
+  await recordEvent(ctx, tx, 'user.login.succeeded', {
+    userId: checked.userId,
+    client,
+    data: { session_id: opened.sessionId, ...data },
+  });
+  return opened;
 }
 
 /** The live session a token opens, or `undefined` for an unknown, expired or revoked token. */

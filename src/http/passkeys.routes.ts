@@ -191,7 +191,7 @@ export const passkeyLoginRoutes: FastifyPluginAsyncTypebox<{
       config: limits.passwordCheck,
       schema: {
         tags: ['users'],
-        summary: 'Log in with a passkey alone: the seed’s login answer, a new session',
+        summary: 'Log in with a passkey alone: the answer of a login, a new session',
         body: Type.Object(
           { response: CeremonyResponse },
           { title: 'PasskeyLogin', additionalProperties: true },

@@ -135,7 +135,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Log in with a passkey alone: the seed’s login answer, a new session */
+        /** Log in with a passkey alone: the answer of a login, a new session */
         post: operations["postUsersLoginPasskey"];
         delete?: never;
         options?: never;
