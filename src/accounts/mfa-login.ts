@@ -4,7 +4,8 @@
  * MAX_CODES codes tried. Each code tried is counted before it is checked, by one conditional write (so 50
  * simultaneous guesses check at most 5), and also as a login attempt of the account under the login throttle
  * (a wrong code is a failed login). A right code opens the session in the transaction that uses the code and
- * ends the challenge, and only under the credentials the password was checked against.
+ * ends the challenge, and only under the credentials the password was checked against. A passkey counts as a
+ * code: its options come from `/login/mfa/options/` with a WebAuthn challenge bound to this `ras_mfa_…` token.
  */
 import {
   generateAuthenticationOptions,
@@ -70,7 +71,7 @@ export interface SecondFactorInput {
   webauthn?: unknown;
 }
 
-/** Completes the login with a TOTP code, a recovery code or a passkey: the seed's login answer, a new session. */
+/** Completes the login with a TOTP code, a recovery code or a passkey: the login's answer, a new session. */
 export async function completeSecondFactor(
   ctx: AccountsContext,
   input: SecondFactorInput,

@@ -1,9 +1,10 @@
 /**
  * Signing in with a passkey alone (passwordless, a discoverable credential: the browser offers the account's
- * passkeys, no email is typed); as the second step of a password login, see mfa-login.ts. A session opens only while the passkey still exists with the counter that was
- * checked: a passkey removed meanwhile opens nothing. The passwordless route is not under the account's
- * failed-login throttle: a signature cannot be guessed, so someone guessing the password does not lock the
- * passkey out (the route's per-address rate limit still applies).
+ * passkeys, no email is typed); as the second step of a password login, see mfa-login.ts. A session opens
+ * only while the passkey still exists with the counter that was checked: a passkey removed meanwhile opens
+ * nothing. The passwordless route is not under the account's failed-login throttle: a signature cannot be
+ * guessed, so someone guessing the password does not lock the passkey out (the route's per-address rate
+ * limit still applies).
  */
 import {
   generateAuthenticationOptions,
@@ -36,7 +37,7 @@ export async function passwordlessOptions(
 }
 
 /**
- * A passwordless login: the seed's login answer, a new session. A passkey with user verification is two
+ * A passwordless login: the login's answer, a new session. A passkey with user verification is two
  * factors, so no second step follows. A deactivated account is told so (the holder of its passkey is its
  * owner), as the password login tells one who knows the password.
  */

@@ -216,6 +216,54 @@ describeInChromium('the account page, in Chromium', () => {
     await done();
   });
 
+  it('ends another session, changes the password, asks for a reset and deletes the account', async () => {
+    const { page, done } = await openPage();
+    const email = 'hedy@example.com';
+    const inject = (url: string, payload: object) => app.inject({ method: 'POST', url, payload });
+    expect((await inject('/api/v1/users/signup/', { email, password: PASSWORD })).statusCode).toBe(201);
+    expect((await inject('/api/v1/users/login/', { email, password: PASSWORD })).statusCode).toBe(200);
+    await signInWithPassword(page, email);
+    await eventually(() => signedInAs(page)).toBe(email);
+    const sessions = page.locator('#session-list li');
+    await eventually(() => sessions.count()).toBe(3);
+    await page
+      .getByRole('button', { name: /^Sign out session \d+$/ })
+      .first()
+      .click();
+    await eventually(() => status(page).textContent()).toBe('That session has ended.');
+    await eventually(() => sessions.count()).toBe(2);
+
+    const newPassword = 'a brand new passphrase';
+    await page.getByLabel('Current password').fill(PASSWORD);
+    await page.getByLabel('New password').fill(newPassword);
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await eventually(() => status(page).textContent()).toBe(
+      'Your password has changed. Every other session has ended.',
+    );
+    await eventually(() => sessions.count()).toBe(1);
+
+    await signOut(page);
+    await page.getByText('Forgot your password?').click();
+    await page.locator('#reset-form').getByRole('textbox', { name: 'Email' }).fill(email);
+    await page.getByRole('button', { name: 'Send a reset link' }).click();
+    // This server has no SMTP_URL: the page says what the API answers.
+    await eventually(() => alert(page).textContent()).toBe('email delivery is not configured');
+
+    const form = page.locator('#sign-in-form');
+    await form.getByRole('textbox', { name: 'Email' }).fill(email);
+    await form.getByLabel('Password').fill(newPassword);
+    await form.getByRole('button', { name: 'Sign in' }).click();
+    await eventually(() => signedInAs(page)).toBe(email);
+    await page.locator('#delete-form').getByLabel('Your password').fill(newPassword);
+    await page.getByRole('button', { name: 'Delete my account' }).click();
+    await eventually(() => status(page).textContent()).toBe('Your account has been deleted.');
+    await form.getByRole('textbox', { name: 'Email' }).fill(email);
+    await form.getByLabel('Password').fill(newPassword);
+    await form.getByRole('button', { name: 'Sign in' }).click();
+    await eventually(() => alert(page).textContent()).toBe('Invalid username or password');
+    await done();
+  });
+
   it('has no serious or critical accessibility violation, signed out or in', async () => {
     const { page, done } = await openPage();
     const seriousOf = async () =>
