@@ -194,7 +194,8 @@ export const secondFactorRoutes: FastifyPluginAsyncTypebox<{
       config: limits.passwordCheck,
       schema: {
         tags: ['second factor'],
-        summary: 'Turn the second factor off (the password and a current code, or a recovery code)',
+        summary:
+          'Turn TOTP off, with its recovery codes (the password and a current code, or a recovery code)',
         security: tokenSecurity,
         params: UserIdParams,
         body: Type.Object(

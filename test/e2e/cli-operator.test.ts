@@ -98,7 +98,7 @@ describeOneDatabase(
 
       const reset = await runCli(['users', 'mfa-reset', account.email], env);
       expect(reset.code, reset.stderr).toBe(0);
-      expect(reset.stdout).toContain('second factor of');
+      expect(reset.stdout).toContain('second factors of');
       const login = await app.inject({
         method: 'POST',
         url: '/api/v1/users/login/',

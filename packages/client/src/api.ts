@@ -339,7 +339,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Turn the second factor off (the password and a current code, or a recovery code) */
+        /** Turn TOTP off, with its recovery codes (the password and a current code, or a recovery code) */
         post: operations["postUsersUseridMfaTotpDisable"];
         delete?: never;
         options?: never;

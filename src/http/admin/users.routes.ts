@@ -32,7 +32,7 @@ const UserItem = Type.Object(
     email_verified: Type.Boolean(),
     date_joined: Type.String({ format: 'date-time' }),
     last_login: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-    mfa: Type.Boolean({ description: 'A second factor is enabled' }),
+    mfa: Type.Boolean({ description: 'A second factor (TOTP or a passkey) is enabled' }),
   },
   { title: 'AdminUser' },
 );
@@ -305,7 +305,8 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ ctx: AccountsContext }> = 
       config: { scope: 'users:write' },
       schema: {
         tags: ['users'],
-        summary: 'Remove the second factor of a user who lost it (they are told by mail)',
+        summary:
+          'Remove every second factor (TOTP, recovery codes, passkeys) of a user who lost them; they are told by mail',
         security,
         params: UserIdParams,
         response: {
