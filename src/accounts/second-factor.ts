@@ -169,7 +169,8 @@ export async function disableTotp(
   client: ClientInfo,
 ): Promise<void> {
   const user = await verifyCredentials(ctx, session.email, input.password, client);
-  if (!user.mfaEnabled) throw new AccountError('mfa_not_enabled');
+  // An account with passkeys only has a second factor, but no TOTP to turn off.
+  if (!(await ctx.store.mfa.findTotp(user.id))?.confirmed) throw new AccountError('mfa_not_enabled');
   await ctx.store.transaction(async (tx) => {
     const used =
       (await useSecondFactorCode(ctx, tx, user.id, { totp: input.code })) ??

@@ -219,6 +219,18 @@ describeEachDatabase('passkeys (WebAuthn)', (database) => {
     ).toBe(400);
   });
 
+  it('has no TOTP to turn off on an account with passkeys only', async () => {
+    const { account } = await withPasskey();
+    const off = await post(
+      `/api/v1/users/${account.id}/mfa/totp/disable/`,
+      { password: PASSWORD, code: '123456' },
+      account.token,
+    );
+    expect(off.json()).toEqual({ status_code: 400, message: 'two-factor authentication is not enabled' });
+    const first = await post('/api/v1/users/login/', { email: account.email, password: PASSWORD });
+    expect(resultOf<{ methods: string[] }>(first).methods).toEqual(['webauthn']);
+  });
+
   it('offers TOTP, recovery codes and passkeys together', async () => {
     const { account } = await withPasskey();
     await enrolTotp(app, account, clock);
