@@ -190,6 +190,7 @@ export function resetSecondFactor(
   client: ClientInfo,
 ): Promise<boolean> {
   return ctx.store.transaction(async (tx) => {
+    await tx.users.lockUser(user.id);
     const passkeys = await tx.passkeys.removeAllOfUser(user.id);
     return (await removeFactor(ctx, tx, user, client, 'all')) || passkeys > 0;
   });
@@ -203,6 +204,8 @@ async function removeFactor(
   client: ClientInfo,
   method: 'totp' | 'all' = 'totp',
 ): Promise<boolean> {
+  // Under the row lock a passkey being added takes too, so whether one remains is read after it committed.
+  await tx.users.lockUser(user.id);
   if (!(await tx.mfa.removeSecondFactor(user.id))) return false;
   await recordEvent(ctx, tx, 'user.mfa.disabled', { userId: user.id, client, data: { method } });
   await queueMail(ctx, tx, { userId: user.id, kind: 'mfa_disabled', to: user.email });

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { resetSecondFactor } from '../accounts/second-factor.js';
 import { enrolTotp } from '../../test/second-factor.js';
@@ -331,6 +332,44 @@ describeEachDatabase('passkeys (WebAuthn)', (database) => {
       } finally {
         await second.close();
       }
+    });
+
+  // PostgreSQL only: SQLite runs one write at a time, so the interleaving cannot happen there.
+  if (database.name === 'postgres')
+    it('turning TOTP off while a passkey is being added leaves the second step on (forced interleaving)', async () => {
+      const account = await signupAccount(app);
+      const { recoveryCodes } = await enrolTotp(app, account, clock);
+      const other = new pg.Client({ connectionString: url });
+      await other.connect();
+      try {
+        // A passkey being added: the user's row held, the passkey written, not yet committed.
+        await other.query('begin');
+        await other.query('select id from users where id = $1 for update', [account.id]);
+        await other.query(
+          `insert into passkeys (user_id, credential_id, public_key, counter, transports, name, created_at)
+           values ($1, $2, 'key', 0, '', 'racing', $3)`,
+          [account.id, `racing-${account.id}`, clock],
+        );
+        const disabling = post(
+          `/api/v1/users/${account.id}/mfa/totp/disable/`,
+          { password: PASSWORD, code: recoveryCodes[0] },
+          account.token,
+        );
+        // The disable checked the password and now waits for the row.
+        for (;;) {
+          const { rows } = await other.query<{ n: string }>(
+            'select count(*) as n from pg_stat_activity where pg_blocking_pids(pid) @> array[pg_backend_pid()]',
+          );
+          if (Number(rows[0]!.n) > 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+        await other.query('commit');
+        expect((await disabling).statusCode).toBe(200);
+      } finally {
+        await other.end();
+      }
+      const first = await post('/api/v1/users/login/', { email: account.email, password: PASSWORD });
+      expect(resultOf<{ methods: string[] }>(first).methods).toEqual(['webauthn']);
     });
 
   it('a passkey removed between the signature check and the session opens nothing', async () => {
