@@ -176,3 +176,14 @@ export const OPERATOR = { ip: null, userAgent: null, actor: { type: 'cli' as con
 
 /** An MFA_KEY for tests (32 bytes, base64): seals webhook and TOTP secrets. */
 export const TEST_MFA_KEY = Buffer.alloc(32, 7).toString('base64');
+
+/** Resolves once another session is waiting for a lock this PostgreSQL client holds (a forced interleaving). */
+export async function untilBlockedBy(holder: pg.Client): Promise<void> {
+  for (;;) {
+    const { rows } = await holder.query<{ n: string }>(
+      'select count(*) as n from pg_stat_activity where pg_blocking_pids(pid) @> array[pg_backend_pid()]',
+    );
+    if (Number(rows[0]!.n) > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}

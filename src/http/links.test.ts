@@ -16,6 +16,7 @@ import {
   type TestAccount,
   uniqueEmail,
   OPERATOR,
+  untilBlockedBy,
 } from '../../test/helpers.js';
 import { mailEnv, startMailServer, tokenIn } from '../../test/mail-server.js';
 import { dump } from '../../test/dump.js';
@@ -203,13 +204,7 @@ describeEachDatabase('links end with the credentials', (database) => {
         ]);
         const confirming = post('/api/v1/users/email/verify/', { token });
         // The confirmation took the token (the raise is not visible yet) and now waits for the row.
-        for (;;) {
-          const { rows } = await other.query<{ n: string }>(
-            'select count(*) as n from pg_stat_activity where pg_blocking_pids(pid) @> array[pg_backend_pid()]',
-          );
-          if (Number(rows[0]!.n) > 0) break;
-          await new Promise((resolve) => setTimeout(resolve, 5));
-        }
+        await untilBlockedBy(other);
         await other.query('commit');
         expect((await confirming).json()).toEqual(INVALID_LINK);
         const user = await app.accounts.store.users.findUserById(account.id);

@@ -15,6 +15,7 @@ import {
   signupAccount,
   TEST_MFA_KEY,
   type TestAccount,
+  untilBlockedBy,
 } from '../../test/helpers.js';
 
 type Options = { challenge: string; rp: { id: string }; user: { id: string } };
@@ -356,13 +357,7 @@ describeEachDatabase('passkeys (WebAuthn)', (database) => {
           account.token,
         );
         // The disable checked the password and now waits for the row.
-        for (;;) {
-          const { rows } = await other.query<{ n: string }>(
-            'select count(*) as n from pg_stat_activity where pg_blocking_pids(pid) @> array[pg_backend_pid()]',
-          );
-          if (Number(rows[0]!.n) > 0) break;
-          await new Promise((resolve) => setTimeout(resolve, 5));
-        }
+        await untilBlockedBy(other);
         await other.query('commit');
         expect((await disabling).statusCode).toBe(200);
       } finally {
