@@ -7,10 +7,7 @@
  * ends the challenge, and only under the credentials the password was checked against. A passkey counts as a
  * code: its options come from `/login/mfa/options/` with a WebAuthn challenge bound to this `ras_mfa_…` token.
  */
-import {
-  generateAuthenticationOptions,
-  type PublicKeyCredentialRequestOptionsJSON,
-} from '@simplewebauthn/server';
+import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import { addressKeyOf } from './client-address.js';
 import type { AccountsContext, ClientInfo, SignedIn } from './context.js';
 import { AccountError } from './errors.js';
@@ -18,15 +15,7 @@ import { recordEvent } from './events.js';
 import { useSecondFactorCode } from './second-factor.js';
 import { openLoginSession } from './sessions.js';
 import type { UserRecord } from './storage.js';
-import {
-  CHALLENGE_TTL_MS,
-  ceremonyResponseOf,
-  consumeChallengeOf,
-  newChallenge,
-  saveChallenge,
-  verifyAssertion,
-  type VerifiedAssertion,
-} from './webauthn.js';
+import { requestOptions, takeChallenge, verifyAssertion, type VerifiedAssertion } from './webauthn.js';
 import { generateToken, hashToken } from '../crypto/tokens.js';
 
 export const MFA_TOKEN_TTL_MS = 300_000;
@@ -134,18 +123,7 @@ export async function secondFactorPasskeyOptions(
   if (!login) throw new AccountError('mfa_token_invalid');
   const passkeys = await ctx.store.passkeys.listOfUser(login.userId);
   if (passkeys.length === 0) throw new AccountError('passkey_not_found', { userId: login.userId });
-  const options = await generateAuthenticationOptions({
-    rpID: ctx.relyingParty.id,
-    challenge: newChallenge(),
-    timeout: CHALLENGE_TTL_MS,
-    userVerification: 'required',
-    allowCredentials: passkeys.map((passkey) => ({
-      id: passkey.credentialId,
-      transports: passkey.transports,
-    })),
-  });
-  await saveChallenge(ctx, options.challenge, { purpose: 'mfa', userId: login.userId, mfaTokenHash });
-  return options;
+  return requestOptions(ctx, { purpose: 'mfa', userId: login.userId, mfaTokenHash }, passkeys);
 }
 
 /**
@@ -159,8 +137,7 @@ export async function passkeyFactor(
   client: ClientInfo,
 ): Promise<VerifiedAssertion | undefined> {
   try {
-    const response = ceremonyResponseOf(value);
-    const { challenge, issuedFor } = await consumeChallengeOf(ctx, response, 'mfa');
+    const { response, challenge, issuedFor } = await takeChallenge(ctx, value, 'mfa');
     if (issuedFor.mfaTokenHash !== login.mfaTokenHash || issuedFor.userId !== login.userId) return undefined;
     const assertion = await verifyAssertion(ctx, response, challenge, client);
     return assertion?.passkey.userId === login.userId ? assertion : undefined;

@@ -6,34 +6,15 @@
  * guessed, so someone guessing the password does not lock the passkey out (the route's per-address rate
  * limit still applies).
  */
-import {
-  generateAuthenticationOptions,
-  type PublicKeyCredentialRequestOptionsJSON,
-} from '@simplewebauthn/server';
+import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import type { AccountsContext, ClientInfo, SignedIn } from './context.js';
 import { AccountError } from './errors.js';
 import { openLoginSession } from './sessions.js';
-import {
-  CHALLENGE_TTL_MS,
-  ceremonyResponseOf,
-  consumeChallengeOf,
-  newChallenge,
-  saveChallenge,
-  verifyAssertion,
-} from './webauthn.js';
+import { requestOptions, takeChallenge, verifyAssertion } from './webauthn.js';
 
 /** Options for a passwordless login: no credentials listed, so the browser offers every passkey it holds here. */
-export async function passwordlessOptions(
-  ctx: AccountsContext,
-): Promise<PublicKeyCredentialRequestOptionsJSON> {
-  const options = await generateAuthenticationOptions({
-    rpID: ctx.relyingParty.id,
-    challenge: newChallenge(),
-    timeout: CHALLENGE_TTL_MS,
-    userVerification: 'required',
-  });
-  await saveChallenge(ctx, options.challenge, { purpose: 'login', userId: null, mfaTokenHash: null });
-  return options;
+export function passwordlessOptions(ctx: AccountsContext): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  return requestOptions(ctx, { purpose: 'login', userId: null, mfaTokenHash: null });
 }
 
 /**
@@ -46,8 +27,7 @@ export async function loginWithPasskey(
   input: { response?: unknown },
   client: ClientInfo,
 ): Promise<SignedIn> {
-  const response = ceremonyResponseOf(input.response);
-  const { challenge } = await consumeChallengeOf(ctx, response, 'login');
+  const { response, challenge } = await takeChallenge(ctx, input.response, 'login');
   const assertion = await verifyAssertion(ctx, response, challenge, client);
   const user = assertion && (await ctx.store.users.findUserById(assertion.passkey.userId));
   if (!assertion || !user) throw new AccountError('passkey_invalid', { userId: user?.id });

@@ -17,14 +17,7 @@ import type { AccountsContext, ClientInfo } from './context.js';
 import { AccountError } from './errors.js';
 import { recordEvent } from './events.js';
 import type { ActiveSession, PasskeyRecord, Store } from './storage.js';
-import {
-  CHALLENGE_TTL_MS,
-  ceremonyResponseOf,
-  consumeChallengeOf,
-  newChallenge,
-  saveChallenge,
-  userHandleOf,
-} from './webauthn.js';
+import { CHALLENGE_TTL_MS, newChallenge, saveChallenge, takeChallenge, userHandleOf } from './webauthn.js';
 
 export const PASSKEY_NAME_MAX = 100;
 const DEFAULT_NAME = 'Passkey';
@@ -70,8 +63,7 @@ export async function addPasskey(
   client: ClientInfo,
 ): Promise<PasskeyRecord> {
   const name = passkeyNameOf(input.name);
-  const response = ceremonyResponseOf(input.response);
-  const { challenge, issuedFor } = await consumeChallengeOf(ctx, response, 'register');
+  const { response, challenge, issuedFor } = await takeChallenge(ctx, input.response, 'register');
   if (issuedFor.userId !== session.userId) throw new AccountError('passkey_invalid');
   const verified = await verifyRegistrationResponse({
     response: response as unknown as RegistrationResponseJSON,

@@ -6,7 +6,12 @@
  * by something known or something one is), which is why it may replace both the password and the second step.
  */
 import { randomBytes } from 'node:crypto';
-import { type AuthenticationResponseJSON, verifyAuthenticationResponse } from '@simplewebauthn/server';
+import {
+  type AuthenticationResponseJSON,
+  generateAuthenticationOptions,
+  type PublicKeyCredentialRequestOptionsJSON,
+  verifyAuthenticationResponse,
+} from '@simplewebauthn/server';
 import { decodeClientDataJSON, isoBase64URL } from '@simplewebauthn/server/helpers';
 import type { AccountsContext, ClientInfo } from './context.js';
 import { AccountError } from './errors.js';
@@ -51,7 +56,7 @@ export interface CeremonyResponse {
 }
 
 /** Checks the shape the library relies on, so a malformed body is a 400 and never a thrown TypeError. */
-export function ceremonyResponseOf(value: unknown): CeremonyResponse {
+function ceremonyResponseOf(value: unknown): CeremonyResponse {
   if (!isRecord(value) || !isRecord(value.response)) throw new AccountError('passkey_invalid');
   const fields = [value.id, value.rawId, value.response.clientDataJSON];
   if (!fields.every((field) => typeof field === 'string' && field.length > 0 && field.length <= FIELD_MAX))
@@ -75,15 +80,17 @@ export function ceremonyResponseOf(value: unknown): CeremonyResponse {
 }
 
 /**
- * Takes the challenge the response answers (read from its client data) out of the store: it works once. The
- * signature over it is verified afterwards; a response whose challenge was never issued, was used, has
- * expired or was issued for another purpose is refused here.
+ * Reads the browser's response (a malformed one is passkey_invalid) and takes the challenge it answers (read
+ * from its client data) out of the store: it works once. The signature over it is verified afterwards; a
+ * response whose challenge was never issued, was used, has expired or was issued for another purpose is
+ * refused here.
  */
-export async function consumeChallengeOf(
+export async function takeChallenge(
   ctx: Pick<AccountsContext, 'store' | 'now'>,
-  response: CeremonyResponse,
+  value: unknown,
   purpose: WebAuthnPurpose,
-): Promise<{ challenge: string; issuedFor: WebAuthnChallenge }> {
+): Promise<{ response: CeremonyResponse; challenge: string; issuedFor: WebAuthnChallenge }> {
+  const response = ceremonyResponseOf(value);
   let challenge: unknown;
   try {
     challenge = decodeClientDataJSON(response.response.clientDataJSON).challenge;
@@ -94,7 +101,30 @@ export async function consumeChallengeOf(
     throw new AccountError('passkey_invalid');
   const issuedFor = await ctx.store.passkeys.consumeChallenge(hashToken(challenge), purpose, ctx.now());
   if (!issuedFor) throw new AccountError('passkey_invalid');
-  return { challenge, issuedFor };
+  return { response, challenge, issuedFor };
+}
+
+/**
+ * Options for `navigator.credentials.get()` (user verification required), their challenge stored for what
+ * it is issued for. `allowed` lists the passkeys that may answer; none: any discoverable one (passwordless).
+ */
+export async function requestOptions(
+  ctx: Pick<AccountsContext, 'store' | 'now' | 'relyingParty'>,
+  issuedFor: WebAuthnChallenge,
+  allowed: PasskeyRecord[] = [],
+): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  const options = await generateAuthenticationOptions({
+    rpID: ctx.relyingParty.id,
+    challenge: newChallenge(),
+    timeout: CHALLENGE_TTL_MS,
+    userVerification: 'required',
+    allowCredentials: allowed.map((passkey) => ({
+      id: passkey.credentialId,
+      transports: passkey.transports,
+    })),
+  });
+  await saveChallenge(ctx, options.challenge, issuedFor);
+  return options;
 }
 
 /** The user handle passkeys of this account carry: its id, which every answer shows anyway (no email). */
