@@ -16,6 +16,7 @@ import { queueMail } from './account-tokens.js';
 import type { AccountsContext, ClientInfo } from './context.js';
 import { AccountError } from './errors.js';
 import { recordEvent } from './events.js';
+import { syncSecondFactorFlag } from './second-factor.js';
 import type { ActiveSession, PasskeyRecord, Store } from './storage.js';
 import { CHALLENGE_TTL_MS, newChallenge, saveChallenge, takeChallenge, userHandleOf } from './webauthn.js';
 
@@ -92,7 +93,7 @@ export async function addPasskey(
       client,
       data: { passkey_id: id, name },
     });
-    await refreshSecondFactor(ctx, tx, session, client, 'webauthn');
+    await refreshSecondFactor(ctx, tx, session, client);
     return { ...passkey, id, lastUsedAt: null };
   });
 }
@@ -116,30 +117,26 @@ export async function removePasskey(
       client,
       data: { passkey_id: passkeyId },
     });
-    await refreshSecondFactor(ctx, tx, session, client, 'webauthn');
+    await refreshSecondFactor(ctx, tx, session, client);
   });
 }
 
 /**
- * Sets `users.mfa_enabled` from what the account holds (a confirmed TOTP secret or a passkey), under the
- * user's row lock; when it changes, the change is an event and the owner is told.
+ * Brings `users.mfa_enabled` up to date after a passkey was added or removed (under the user's row lock);
+ * when the second step turns on or off with it, that is an event and the owner is told.
  */
-export async function refreshSecondFactor(
+async function refreshSecondFactor(
   ctx: Pick<AccountsContext, 'now' | 'mail'>,
   tx: Store,
   user: { userId: number; email: string },
   client: ClientInfo,
-  method: 'totp' | 'webauthn',
 ): Promise<void> {
-  const before = (await tx.users.findUserById(user.userId))?.mfaEnabled ?? false;
-  const totp = await tx.mfa.findTotp(user.userId);
-  const after = (totp?.confirmed ?? false) || (await tx.passkeys.countOfUser(user.userId)) > 0;
+  const { before, after } = await syncSecondFactorFlag(tx, user.userId);
   if (before === after) return;
-  await tx.mfa.setMfaEnabled(user.userId, after);
   await recordEvent(ctx, tx, after ? 'user.mfa.enabled' : 'user.mfa.disabled', {
     userId: user.userId,
     client,
-    data: { method },
+    data: { method: 'webauthn' },
   });
   await queueMail(ctx, tx, {
     userId: user.userId,

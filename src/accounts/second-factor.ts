@@ -206,8 +206,25 @@ async function removeFactor(
 ): Promise<boolean> {
   // Under the row lock a passkey being added takes too, so whether one remains is read after it committed.
   await tx.users.lockUser(user.id);
-  if (!(await tx.mfa.removeSecondFactor(user.id))) return false;
+  const removed = await tx.mfa.removeSecondFactor(user.id);
+  const flag = await syncSecondFactorFlag(tx, user.id);
+  if (!removed && flag.before === flag.after) return false;
   await recordEvent(ctx, tx, 'user.mfa.disabled', { userId: user.id, client, data: { method } });
   await queueMail(ctx, tx, { userId: user.id, kind: 'mfa_disabled', to: user.email });
   return true;
+}
+
+/**
+ * Sets `users.mfa_enabled` (read by the login with the user row) from what the account holds: a confirmed TOTP
+ * secret or a passkey. Call it under the user's row lock after changing either.
+ */
+export async function syncSecondFactorFlag(
+  tx: Store,
+  userId: number,
+): Promise<{ before: boolean; after: boolean }> {
+  const before = (await tx.users.findUserById(userId))?.mfaEnabled ?? false;
+  const totp = await tx.mfa.findTotp(userId);
+  const after = (totp?.confirmed ?? false) || (await tx.passkeys.countOfUser(userId)) > 0;
+  if (before !== after) await tx.mfa.setMfaEnabled(userId, after);
+  return { before, after };
 }

@@ -340,8 +340,8 @@ export interface SecondFactorStore {
   useRecoveryCode(userId: number, codeHash: string): Promise<boolean>;
   countRecoveryCodes(userId: number): Promise<number>;
   /**
-   * Removes the TOTP factor: the secret, the recovery codes, pending challenges; clears `mfa_enabled` unless a
-   * passkey remains.
+   * Removes the TOTP factor: the secret, the recovery codes, pending challenges. True when there was a secret.
+   * (`mfa_enabled` is the caller's to set again: a passkey may remain.)
    */
   removeSecondFactor(userId: number): Promise<boolean>;
   openChallenge(challenge: {

@@ -85,21 +85,7 @@ export class KyselySecondFactorStore implements SecondFactorStore {
     const removed = await this.db.deleteFrom('mfa_totp').where('user_id', '=', userId).executeTakeFirst();
     await this.db.deleteFrom('mfa_recovery_codes').where('user_id', '=', userId).execute();
     await this.db.deleteFrom('mfa_challenges').where('user_id', '=', userId).execute();
-    const user = await this.db
-      .updateTable('users')
-      .set({ mfa_enabled: 0 })
-      .where('id', '=', userId)
-      .where('mfa_enabled', '=', 1)
-      // A passkey is a second factor too: while one remains, the account keeps asking for it.
-      .where((eb) =>
-        eb.not(
-          eb.exists(
-            eb.selectFrom('passkeys').select('passkeys.id').whereRef('passkeys.user_id', '=', 'users.id'),
-          ),
-        ),
-      )
-      .executeTakeFirst();
-    return removed.numDeletedRows > 0n || user.numUpdatedRows > 0n;
+    return removed.numDeletedRows > 0n;
   }
 
   async openChallenge(challenge: {
